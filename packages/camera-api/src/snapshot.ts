@@ -1,0 +1,90 @@
+/** The snapshot document every camera receives (`evcam.snapshot/1`). */
+
+/** Celery's `Task.as_dict()`, field for field. Unknown values are `null`. */
+export interface TaskSnapshot {
+  uuid: string;
+  name: string | null;
+  state: string;
+  received: number | null;
+  sent: number | null;
+  started: number | null;
+  rejected: number | null;
+  succeeded: number | null;
+  failed: number | null;
+  retried: number | null;
+  revoked: number | null;
+  args: string | null;
+  kwargs: string | null;
+  eta: string | null;
+  expires: string | null;
+  retries: number | null;
+  /** The worker's hostname. */
+  worker: string | null;
+  result: string | null;
+  exception: string | null;
+  timestamp: number | null;
+  runtime: number | null;
+  traceback: string | null;
+  exchange: string | null;
+  routing_key: string | null;
+  clock: number;
+  client: string | null;
+  /** The root task's id (Celery serialises `root` as `root_id`). */
+  root: string | null;
+  root_id: string | null;
+  /** The parent task's id (Celery serialises `parent` as `parent_id`). */
+  parent: string | null;
+  parent_id: string | null;
+  /** Sorted ids of child tasks still in memory. */
+  children: string[];
+}
+
+/** Celery's `Worker._fields` plus liveness judged at `taken_at`. */
+export interface WorkerSnapshot {
+  hostname: string;
+  pid: number | null;
+  freq: number;
+  /** At most 4, ascending (see spec: receive times, or sender times via task events). */
+  heartbeats: number[];
+  clock: number;
+  active: number | null;
+  processed: number | null;
+  loadavg: number[] | null;
+  sw_ident: string | null;
+  sw_ver: string | null;
+  sw_sys: string | null;
+  alive: boolean;
+}
+
+export const SNAPSHOT_SCHEMA = 'evcam.snapshot/1';
+
+export interface Snapshot {
+  schema: typeof SNAPSHOT_SCHEMA;
+  /** Shutter number since the kernel started, from 1 (per camera). */
+  seq: number;
+  /** The kernel's clock at the shutter, epoch seconds (event time when replaying). */
+  taken_at: number;
+  /** State.event_count: events folded since the last clear. */
+  event_count: number;
+  /** State.task_count: task-received events since the last clear. */
+  task_count: number;
+  workers: Record<string, WorkerSnapshot>;
+  tasks: Record<string, TaskSnapshot>;
+  /** What was touched since the previous snapshot this camera stored. */
+  changed: { workers: string[]; tasks: string[] };
+}
+
+/** Celery's task states (celery.states). Custom states are any other string. */
+export const TaskStates = {
+  PENDING: 'PENDING',
+  RECEIVED: 'RECEIVED',
+  STARTED: 'STARTED',
+  SUCCESS: 'SUCCESS',
+  FAILURE: 'FAILURE',
+  REVOKED: 'REVOKED',
+  REJECTED: 'REJECTED',
+  RETRY: 'RETRY',
+} as const;
+
+/** Celery's READY_STATES: a task in one of these is finished. */
+export const READY_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
