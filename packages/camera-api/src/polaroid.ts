@@ -148,7 +148,9 @@ export abstract class Polaroid<O = Record<string, unknown>> {
   private cleanupTimer: Cancel | null = null;
   private cleaning = false;
   private installed = false;
-  private cancelDeadline = Infinity;
+  /** Set by cancel(): retry fast, and give up once the final-shutter deadline passed. */
+  private cancelling = false;
+  private deadlinePassed = false;
   private wakeFromBackoff: (() => void) | null = null;
   private lastSupersedeLog = -Infinity;
 
@@ -247,7 +249,7 @@ export abstract class Polaroid<O = Record<string, unknown>> {
     this.captureTimer?.();
     this.cleanupTimer?.();
     this.captureTimer = this.cleanupTimer = null;
-    this.cancelDeadline = this.host.clock.now() + this.settings.finalShutterTimeout;
+    this.cancelling = true;
     if (this.installed) {
       this.shutter();
       this.wakeFromBackoff?.();
@@ -256,7 +258,11 @@ export abstract class Polaroid<O = Record<string, unknown>> {
       await Promise.race([
         this.idle(),
         new Promise<void>((resolve) => {
-          cancelWait = this.host.timer.callLater(this.settings.finalShutterTimeout, () => { timedOut = true; resolve(); });
+          cancelWait = this.host.timer.callLater(this.settings.finalShutterTimeout, () => {
+            timedOut = this.deadlinePassed = true;
+            this.wakeFromBackoff?.();
+            resolve();
+          });
         }),
       ]);
       cancelWait?.();
@@ -316,14 +322,13 @@ export abstract class Polaroid<O = Record<string, unknown>> {
       } else {
         this.pending = job;
       }
-      const remaining = this.cancelDeadline - this.host.clock.now();
-      if (remaining <= 0) {
+      if (this.deadlinePassed) {
         this.logger.error({ camera: this.name, seq: job.snapshot.seq }, 'giving up on the final snapshot: the camera kept failing');
         this.pending = null;
         return;
       }
       if (job.release) return;
-      await this.backoff(Math.min(remaining, this.backoffSecs(attempt)));
+      await this.backoff(this.cancelling ? Math.min(0.5, this.backoffSecs(attempt)) : this.backoffSecs(attempt));
     }
   }
 

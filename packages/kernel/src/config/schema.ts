@@ -1,0 +1,146 @@
+import type { CameraClass, CameraContext, Polaroid, Rate } from '@evcam/camera-api';
+import { z } from 'zod';
+
+/** A camera factory given directly in evcam.config.ts. */
+export type CameraFactory = ((ctx: CameraContext<any>) => Polaroid<any>) & { optionsSchema?: unknown; cameraName?: string };
+
+/**
+ * How a camera is named: a short name ('file', 's3', 'elasticsearch'), an installed
+ * package ('@acme/evcam-camera-kafka'), a path to a .ts/.js module (relative to the
+ * config file), or a camera class/factory given directly.
+ */
+export type CameraSpec = string | CameraClass | CameraFactory;
+
+/** One camera with its own options and, optionally, its own Polaroid settings. */
+export interface CameraEntry {
+  use: CameraSpec;
+  options?: Record<string, unknown>;
+  freq?: number;
+  maxrate?: Rate | null;
+  cleanupFreq?: number;
+  clearAfter?: boolean;
+  shutterTimeout?: number;
+}
+
+/** A component given by built-in name, module path, or class. */
+export type ComponentSpec = string | (new (...args: any[]) => unknown);
+
+const isFunction = (v: unknown): boolean => typeof v === 'function';
+const cameraSpec = z.union([z.string().min(1), z.custom<CameraClass | CameraFactory>(isFunction, 'expected a camera name, path, class or factory')]);
+const componentSpec = z.union([z.string().min(1), z.custom<new (...args: any[]) => unknown>(isFunction, 'expected a name, module path or class')]);
+const seconds = z.number().positive();
+const rate = z.union([z.string(), z.number().nonnegative()]).nullable();
+
+const cameraEntry = z.strictObject({
+  use: cameraSpec,
+  options: z.record(z.string(), z.unknown()).optional(),
+  freq: seconds.optional(),
+  maxrate: rate.optional(),
+  cleanupFreq: seconds.optional(),
+  clearAfter: z.boolean().optional(),
+  shutterTimeout: z.number().nonnegative().optional(),
+});
+
+export const receiverSchema = z.strictObject({
+  /** Celery's event_exchange. */
+  exchange: z.string().min(1).default('celeryev'),
+  /** Celery's event_queue_prefix: queues are named <prefix>.<uuid4>. */
+  queuePrefix: z.string().min(1).default('celeryev'),
+  /** Celery's event_queue_ttl, seconds (x-message-ttl); null to omit. */
+  queueTtl: z.number().positive().nullable().default(5.0),
+  /** Celery's event_queue_expires, seconds (x-expires); null to omit. */
+  queueExpires: z.number().positive().nullable().default(60.0),
+  /** Celery 5.6's event_queue_exclusive. RabbitMQ 4.3 needs true (or durable). */
+  exclusive: z.boolean().default(false),
+  /** Celery 5.6's event_queue_durable. */
+  durable: z.boolean().default(false),
+  /** No-loss mode: a durable named queue, messages acked only after they are folded. */
+  queue: z.string().min(1).optional(),
+  /** No-loss mode: x-expires of the named queue, seconds, so a forgotten queue does not grow forever. */
+  namedQueueExpires: z.number().positive().nullable().default(7 * 24 * 3600),
+  /** No-loss mode: x-max-length of the named queue (messages). */
+  maxLength: z.number().int().positive().optional(),
+  /** No-loss mode: what RabbitMQ does at maxLength. */
+  overflow: z.enum(['drop-head', 'reject-publish']).default('drop-head'),
+  /** No-loss mode: unacknowledged messages in flight (basic.qos). */
+  prefetch: z.number().int().positive().default(2000),
+  /** AMQP heartbeat seconds; omit for the server's value, 0 disables. */
+  heartbeat: z.number().int().nonnegative().optional(),
+  /** TLS for amqps:// and rediss:// (paths are relative to the config file). */
+  tls: z.strictObject({
+    ca: z.string().optional(),
+    cert: z.string().optional(),
+    key: z.string().optional(),
+    servername: z.string().optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  }).optional(),
+  /** Reconnect backoff, seconds: capped exponential with jitter. */
+  reconnect: z.strictObject({
+    minDelay: z.number().positive().default(0.5),
+    maxDelay: z.number().positive().default(30),
+  }).prefault({}),
+  /** Broadcast Celery's `heartbeat` control command on connect so workers show up at once. */
+  wakeup: z.boolean().default(true),
+  /** Bodies larger than this are refused, bytes. */
+  maxBodyBytes: z.number().int().positive().default(8 * 1024 * 1024),
+  /** Redis transport options, as kombu spells them. */
+  redis: z.strictObject({
+    globalKeyprefix: z.string().default(''),
+    fanoutPrefix: z.union([z.boolean(), z.string()]).default(true),
+    fanoutPatterns: z.boolean().default(true),
+    sentinelMaster: z.string().optional(),
+  }).prefault({}),
+}).prefault({});
+
+export const configSchema = z.strictObject({
+  broker: z.string().min(1).default('amqp://guest:guest@127.0.0.1:5672//'),
+  camera: z.union([cameraSpec, cameraEntry]).optional(),
+  cameras: z.array(z.union([cameraSpec, cameraEntry])).optional(),
+  cameraOptions: z.record(z.string(), z.unknown()).optional(),
+  freq: seconds.default(1.0),
+  maxrate: rate.default(null),
+  cleanupFreq: seconds.default(3600.0),
+  clearAfter: z.boolean().default(false),
+  shutterTimeout: z.number().nonnegative().default(30),
+  maxBackoff: seconds.default(30),
+  finalShutterTimeout: seconds.default(10),
+  /** A camera that fails at start: 'exit' non-zero, or 'retry' while its backend is down. */
+  cameraStartPolicy: z.enum(['exit', 'retry']).default('retry'),
+  maxTasksInMemory: z.number().int().nonnegative().default(10000),
+  maxWorkersInMemory: z.number().int().nonnegative().default(5000),
+  receiver: receiverSchema,
+  log: z.strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    file: z.string().optional(),
+    pretty: z.boolean().optional(),
+  }).prefault({}),
+  pidfile: z.string().optional(),
+  /** Replace a kernel component by built-in name, module path or class. */
+  components: z.strictObject({
+    clock: componentSpec.optional(),
+    timer: componentSpec.optional(),
+    state: componentSpec.optional(),
+    receiver: componentSpec.optional(),
+  }).prefault({}),
+  /** /healthz and /metrics; off unless a port is given. */
+  http: z.strictObject({ port: z.number().int().nonnegative(), host: z.string().default('127.0.0.1') }).optional(),
+  /** Crash recovery: the State saved to a local file (see README, Reliability). */
+  checkpoint: z.strictObject({
+    file: z.string().optional(),
+    /** Seconds between checkpoints; default: at each shutter of the first camera. */
+    interval: z.number().positive().optional(),
+  }).optional(),
+  /** Stop after this many events have been folded (Celery's capture(limit=N)). */
+  limit: z.number().int().positive().optional(),
+});
+
+/** What users write in evcam.config.ts (everything optional). */
+export type EvcamConfig = z.input<typeof configSchema>;
+/** The configuration after defaults and validation. */
+export type ResolvedConfig = z.output<typeof configSchema>;
+export type ReceiverConfig = ResolvedConfig['receiver'];
+
+/** Typed helper for evcam.config.ts. */
+export function defineConfig(config: EvcamConfig): EvcamConfig {
+  return config;
+}

@@ -1,0 +1,194 @@
+import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import {
+  EvcamError, ErrorCodes, type CameraHost, type Clock, type Logger, type Polaroid, type Timer,
+} from '@evcam/camera-api';
+import { Container, inject, injectable } from 'inversify';
+import { planCameras } from './cameras/loader.js';
+import type { ComponentSpec, ResolvedConfig } from './config/schema.js';
+import { Ingestor } from './ingest/ingestor.js';
+import { AmqpReceiver } from './receivers/amqp.js';
+import { brokerKind } from './receivers/broker-url.js';
+import type { Receiver } from './receivers/receiver.js';
+import { SystemClock, SystemTimer } from './runtime/clock.js';
+import { CeleryState } from './state/state.js';
+import { TOKENS } from './tokens.js';
+
+/** Built-in implementations, by the names `components.*` accepts. */
+export const BUILTIN_COMPONENTS = {
+  clock: { system: SystemClock },
+  timer: { system: SystemTimer },
+  state: { celery: CeleryState },
+  receiver: { amqp: AmqpReceiver } as Record<string, new (...args: any[]) => Receiver>,
+};
+
+/** Services handed to a user-supplied component's constructor. */
+export interface ComponentServices {
+  config: ResolvedConfig;
+  configDir: string;
+  logger: Logger;
+  container: Container;
+}
+
+async function importComponent(spec: string, configDir: string, kind: string): Promise<new (...args: any[]) => unknown> {
+  try {
+    const mod = spec.startsWith('.') || spec.startsWith('/')
+      ? await import(pathToFileURL(resolve(configDir, spec)).href)
+      : await import(spec);
+    const value = mod.default ?? Object.values(mod).find((v) => typeof v === 'function');
+    if (typeof value !== 'function') throw new Error(`it exports no class (exports: ${Object.keys(mod).join(', ') || 'nothing'})`);
+    return value as new (...args: any[]) => unknown;
+  } catch (err) {
+    throw new EvcamError(ErrorCodes.COMPONENT, `components.${kind} "${spec}" could not be loaded: ${(err as Error).message}.`, { cause: err });
+  }
+}
+
+/**
+ * Bind one component: a built-in by name, or a user class/module. User classes
+ * are built with `new Class(services)` so they need no decorators.
+ */
+async function bindComponent(
+  container: Container, token: symbol, kind: keyof typeof BUILTIN_COMPONENTS, spec: ComponentSpec | undefined,
+  fallback: string, services: Omit<ComponentServices, 'container'>,
+): Promise<void> {
+  const builtins = BUILTIN_COMPONENTS[kind] as Record<string, new (...args: any[]) => unknown>;
+  const name = spec ?? fallback;
+  if (typeof name === 'string' && builtins[name]) {
+    container.bind(token).to(builtins[name]).inSingletonScope();
+    return;
+  }
+  if (typeof name === 'string' && !name.startsWith('.') && !name.startsWith('/') && !name.includes('/') && !name.startsWith('@')) {
+    throw new EvcamError(ErrorCodes.COMPONENT,
+      `components.${kind} "${name}" is not a built-in (${Object.keys(builtins).join(', ')}); give a module path or a class instead.`);
+  }
+  const Ctor = typeof name === 'string' ? await importComponent(name, services.configDir, kind) : name;
+  container.bind(token).toDynamicValue(() => new Ctor({ ...services, container })).inSingletonScope();
+}
+
+export interface BuildOptions {
+  config: ResolvedConfig;
+  configDir: string;
+  logger: Logger;
+  /** Replace the clock (replay uses the events' receive times). */
+  clock?: Clock;
+  /** Replace the timer (tests use a fake one). */
+  timer?: Timer;
+  /** Build without cameras (dump). */
+  withoutCameras?: boolean;
+}
+
+/** The composition root: every kernel component bound to its token. */
+export async function buildContainer(options: BuildOptions): Promise<Container> {
+  const { config, configDir, logger } = options;
+  const container = new Container({ defaultScope: 'Singleton' });
+  const services = { config, configDir, logger };
+  container.bind(TOKENS.Config).toConstantValue(config);
+  container.bind(TOKENS.ConfigDir).toConstantValue(configDir);
+  container.bind(TOKENS.Logger).toConstantValue(logger);
+  if (options.clock) container.bind(TOKENS.Clock).toConstantValue(options.clock);
+  else await bindComponent(container, TOKENS.Clock, 'clock', config.components.clock, 'system', services);
+  if (options.timer) container.bind(TOKENS.Timer).toConstantValue(options.timer);
+  else await bindComponent(container, TOKENS.Timer, 'timer', config.components.timer, 'system', services);
+  if (config.components.state) {
+    await bindComponent(container, TOKENS.State, 'state', config.components.state, 'celery', services);
+  } else {
+    container.bind(TOKENS.State).toDynamicValue(() => new CeleryState({
+      maxTasksInMemory: config.maxTasksInMemory, maxWorkersInMemory: config.maxWorkersInMemory,
+    }, logger.child({ component: 'state' })));
+  }
+  container.bind(TOKENS.Ingestor).toDynamicValue((ctx) => new Ingestor(
+    ctx.get<CeleryState>(TOKENS.State), logger.child({ component: 'ingest' }), { maxBodyBytes: config.receiver.maxBodyBytes },
+  ));
+  // The broker URL picks the receiver, unless components.receiver says otherwise.
+  const receiverName = config.components.receiver ?? brokerKind(config.broker);
+  if (receiverName === 'redis' && !BUILTIN_COMPONENTS.receiver.redis) {
+    const { RedisReceiver } = await import('./receivers/redis.js');
+    BUILTIN_COMPONENTS.receiver.redis = RedisReceiver;
+  }
+  await bindComponent(container, TOKENS.Receiver, 'receiver', receiverName, 'amqp', services);
+  container.bind(TOKENS.CameraHost).toDynamicValue((ctx): CameraHost => {
+    const state = ctx.get<CeleryState>(TOKENS.State);
+    const clock = ctx.get<Clock>(TOKENS.Clock);
+    const ingestor = ctx.get<Ingestor>(TOKENS.Ingestor);
+    return {
+      timer: ctx.get<Timer>(TOKENS.Timer),
+      clock,
+      takeSnapshot: (since, seq) => state.snapshot(since, seq, clock.now()),
+      hold: () => ingestor.hold(),
+    };
+  });
+  if (options.withoutCameras) {
+    container.bind(TOKENS.Cameras).toConstantValue([]);
+  } else {
+    const plans = await planCameras(config, configDir);
+    container.bind(TOKENS.Cameras).toDynamicValue((ctx) => {
+      const host = ctx.get<CameraHost>(TOKENS.CameraHost);
+      return plans.map((plan) => plan.create({
+        host, settings: plan.settings, configDir, logger: logger.child({ camera: plan.name }),
+      }));
+    });
+  }
+  container.bind(TOKENS.Kernel).to(Kernel);
+  return container;
+}
+
+/**
+ * The running kernel: installs the cameras, starts the receiver, and on stop
+ * takes a final shutter through every camera. A failing camera never takes the
+ * others, or ingestion, down with it.
+ */
+@injectable()
+export class Kernel {
+  private stopped = false;
+  private readonly retryTimers = new Set<() => void>();
+
+  constructor(
+    @inject(TOKENS.Config) readonly config: ResolvedConfig,
+    @inject(TOKENS.Logger) readonly logger: Logger,
+    @inject(TOKENS.State) readonly state: CeleryState,
+    @inject(TOKENS.Ingestor) readonly ingestor: Ingestor,
+    @inject(TOKENS.Receiver) readonly receiver: Receiver,
+    @inject(TOKENS.Cameras) readonly cameras: Polaroid[],
+    @inject(TOKENS.Timer) readonly timer: Timer,
+  ) {}
+
+  /** Install every camera (by cameraStartPolicy), then start receiving. */
+  async start(options: { receive?: boolean } = {}): Promise<void> {
+    for (const camera of this.cameras) await this.installCamera(camera, 1);
+    if (options.receive !== false) await this.receiver.start();
+  }
+
+  private async installCamera(camera: Polaroid, attempt: number): Promise<void> {
+    try {
+      await camera.install();
+      if (attempt > 1) this.logger.info({ camera: camera.name, attempt }, 'camera started');
+    } catch (err) {
+      const retryable = EvcamError.is(err) && err.retryable;
+      if (!retryable || this.config.cameraStartPolicy === 'exit') {
+        throw EvcamError.is(err) ? err : new EvcamError(ErrorCodes.CAMERA_START,
+          `camera "${camera.name}" failed to start: ${(err as Error).message}`, { cause: err });
+      }
+      const delay = Math.min(this.config.maxBackoff, 2 ** Math.min(attempt, 10));
+      this.logger.warn({ err, camera: camera.name, attempt, retryInSecs: delay },
+        'camera backend is not available; the other cameras and ingestion carry on, retrying');
+      const cancel = this.timer.callLater(delay, () => {
+        this.retryTimers.delete(cancel);
+        if (!this.stopped) void this.installCamera(camera, attempt + 1);
+      });
+      this.retryTimers.add(cancel);
+    }
+  }
+
+  /** Stop consuming, take the final shutter through every camera, close. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const cancel of this.retryTimers) cancel();
+    await this.receiver.pause?.().catch((err: unknown) => this.logger.warn({ err }, 'pausing the receiver failed'));
+    await Promise.all(this.cameras.map((camera) => camera.cancel().catch((err: unknown) => {
+      this.logger.error({ err, camera: camera.name }, 'camera failed to stop cleanly');
+    })));
+    await this.receiver.stop().catch((err: unknown) => this.logger.warn({ err }, 'closing the receiver failed'));
+  }
+}

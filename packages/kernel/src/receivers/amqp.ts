@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { EvcamError, ErrorCodes, type Clock, type Logger } from '@evcam/camera-api';
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type Options } from 'amqplib';
+import { inject, injectable } from 'inversify';
+import pRetry, { AbortError } from 'p-retry';
+import type { ResolvedConfig } from '../config/schema.js';
+import type { Ingestor } from '../ingest/ingestor.js';
+import { TOKENS } from '../tokens.js';
+import { parseAmqpUrl, type AmqpUrl } from './broker-url.js';
+import type { Receiver, ReceiverHealth } from './receiver.js';
+
+/** Acks in no-loss mode are batched: every this many messages, or after ACK_DELAY_MS. */
+const ACK_EVERY = 256;
+const ACK_DELAY_MS = 50;
+
+/** Errors only the user can fix: retrying would not help. */
+function isFatalConnectError(err: unknown): boolean {
+  const message = String((err as Error)?.message ?? err);
+  return /ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b|PRECONDITION[-_]FAILED|\b406\b|ENOTFOUND/.test(message);
+}
+
+/**
+ * Celery's EventReceiver on RabbitMQ (amqplib). Default mode is exactly Celery's
+ * queue: celeryev.<uuid4>, auto-delete, message TTL 5 s, expires 60 s, bound with
+ * '#', consumed without acks. No-loss mode (`receiver.queue`) consumes a durable
+ * named queue and acknowledges only what has been folded. Reconnects forever.
+ */
+@injectable()
+export class AmqpReceiver implements Receiver {
+  readonly kind = 'amqp';
+  private readonly url: AmqpUrl;
+  private readonly settings: ResolvedConfig['receiver'];
+  private readonly queueName: string;
+  private readonly noLoss: boolean;
+  private connection: ChannelModel | null = null;
+  private channel: Channel | null = null;
+  private consumerTag: string | null = null;
+  private stopping = false;
+  private abort = new AbortController();
+  private loop: Promise<void> | null = null;
+  private unacked: ConsumeMessage | null = null;
+  private unackedCount = 0;
+  private ackTimer: NodeJS.Timeout | null = null;
+  private disconnectedAt: number | null = null;
+  private readonly state: ReceiverHealth = { connected: false, reconnects: 0, lastError: null, disconnectedSecs: 0 };
+
+  constructor(
+    @inject(TOKENS.Config) private readonly config: ResolvedConfig,
+    @inject(TOKENS.ConfigDir) private readonly configDir: string,
+    @inject(TOKENS.Ingestor) private readonly ingestor: Ingestor,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(TOKENS.Clock) private readonly clock: Clock,
+  ) {
+    this.url = parseAmqpUrl(config.broker);
+    this.settings = config.receiver;
+    this.noLoss = this.settings.queue !== undefined;
+    // One name for the receiver's lifetime, as Celery's node_id: reconnects redeclare it.
+    this.queueName = this.settings.queue ?? `${this.settings.queuePrefix}.${randomUUID()}`;
+    this.state.queue = this.queueName;
+  }
+
+  health(): ReceiverHealth {
+    const down = this.disconnectedAt === null ? 0 : this.clock.now() - this.disconnectedAt;
+    return { ...this.state, disconnectedSecs: this.state.disconnectedSecs + down };
+  }
+
+  async start(): Promise<void> {
+    const first = this.connectOnce();
+    try {
+      await first;
+    } catch (err) {
+      if (EvcamError.is(err) || isFatalConnectError(err)) {
+        throw EvcamError.is(err) ? err : new EvcamError(ErrorCodes.BROKER_CONNECT,
+          `the broker refused the connection (${(err as Error).message}): check the user, password and vhost in the broker URL.`, { cause: err });
+      }
+      this.logger.warn({ err, host: this.url.hostname, port: this.url.port }, 'broker not reachable; retrying in the background');
+      this.markDown(err);
+    }
+    this.loop = this.reconnectLoop();
+  }
+
+  private markDown(err: unknown): void {
+    this.state.connected = false;
+    this.state.lastError = err instanceof Error ? err.message : String(err);
+    this.disconnectedAt ??= this.clock.now();
+  }
+
+  /** Wait for the connection to drop, then reconnect with capped, jittered backoff; forever. */
+  private async reconnectLoop(): Promise<void> {
+    const { minDelay, maxDelay } = this.settings.reconnect;
+    while (!this.stopping) {
+      if (this.connection !== null) await this.closed;
+      if (this.stopping) return;
+      try {
+        await pRetry(() => this.connectOnce(), {
+          retries: Number.POSITIVE_INFINITY,
+          minTimeout: minDelay * 1000,
+          maxTimeout: maxDelay * 1000,
+          factor: 2,
+          randomize: true,
+          signal: this.abort.signal,
+          shouldRetry: () => !this.stopping,
+          onFailedAttempt: ({ error, attemptNumber }) => {
+            this.markDown(error);
+            if (attemptNumber === 1 || attemptNumber % 10 === 0) {
+              this.logger.warn({ err: error, attempt: attemptNumber }, 'broker reconnect failed; backing off');
+            }
+          },
+        });
+      } catch (err) {
+        if (this.stopping) return;
+        this.logger.error({ err }, 'reconnect loop ended unexpectedly');
+        return;
+      }
+    }
+  }
+
+  private closed: Promise<void> = Promise.resolve();
+
+  private async connectOnce(): Promise<void> {
+    if (this.stopping) throw new AbortError('stopping');
+    const u = this.url;
+    const options: Options.Connect = {
+      protocol: u.protocol, hostname: u.hostname, port: u.port, username: u.username, password: u.password, vhost: u.vhost,
+      ...(this.settings.heartbeat !== undefined ? { heartbeat: this.settings.heartbeat } : {}),
+    };
+    const socketOptions: Record<string, unknown> = { timeout: 10_000 };
+    const tls = this.settings.tls;
+    if (u.protocol === 'amqps' && tls) {
+      const read = (p?: string) => (p ? readFileSync(resolve(this.configDir, p)) : undefined);
+      Object.assign(socketOptions, { ca: read(tls.ca), cert: read(tls.cert), key: read(tls.key),
+        servername: tls.servername ?? u.hostname, rejectUnauthorized: tls.rejectUnauthorized });
+    }
+    const connection = await amqp.connect(options, socketOptions);
+    let onClose!: () => void;
+    this.closed = new Promise<void>((resolveClosed) => { onClose = resolveClosed; });
+    connection.on('error', (err: Error) => { this.state.lastError = err.message; });
+    connection.on('close', (err?: Error) => {
+      if (this.connection === connection) {
+        this.connection = this.channel = null;
+        this.resetAcks();
+        if (!this.stopping) {
+          this.state.reconnects++;
+          this.markDown(err ?? new Error('connection closed'));
+          this.logger.warn({ cause: err?.message ?? 'connection closed', reconnects: this.state.reconnects },
+            'lost the broker connection; reconnecting (State is kept)');
+        }
+      }
+      onClose();
+    });
+    try {
+      const channel = await connection.createChannel();
+      channel.on('error', (err: Error) => { this.state.lastError = err.message; });
+      // A dead channel is useless to us: close the connection so the loop starts afresh.
+      channel.on('close', () => { connection.close().catch(() => {}); });
+      await this.declare(channel);
+      this.connection = connection;
+      this.channel = channel;
+      const { consumerTag } = await channel.consume(this.queueName, (msg) => this.onMessage(channel, msg), { noAck: !this.noLoss });
+      this.consumerTag = consumerTag;
+    } catch (err) {
+      this.connection = null;
+      await connection.close().catch(() => {});
+      throw err;
+    }
+    if (this.disconnectedAt !== null) {
+      const gap = this.clock.now() - this.disconnectedAt;
+      this.state.disconnectedSecs += gap;
+      this.disconnectedAt = null;
+      this.logger.info({ downSecs: Number(gap.toFixed(3)), queue: this.queueName }, 'reconnected to the broker');
+    }
+    this.state.connected = true;
+    this.logger.info({ host: u.hostname, port: u.port, vhost: u.vhost, queue: this.queueName, noLoss: this.noLoss }, 'consuming Celery events');
+    if (this.settings.wakeup) void this.wakeupWorkers(connection);
+  }
+
+  /** Declare exactly what Celery declares, so nothing conflicts with its exchange. */
+  private async declare(channel: Channel): Promise<void> {
+    const s = this.settings;
+    await channel.assertExchange(s.exchange, 'topic', { durable: true, autoDelete: false, internal: false });
+    const args: Record<string, unknown> = {};
+    if (this.noLoss) {
+      if (s.namedQueueExpires !== null) args['x-expires'] = Math.trunc(s.namedQueueExpires * 1000);
+      if (s.maxLength !== undefined) {
+        args['x-max-length'] = s.maxLength;
+        args['x-overflow'] = s.overflow;
+      }
+      await channel.assertQueue(this.queueName, { durable: true, autoDelete: false, exclusive: false, arguments: args });
+      await channel.prefetch(s.prefetch);
+    } else {
+      if (s.queueTtl !== null) args['x-message-ttl'] = Math.trunc(s.queueTtl * 1000);
+      if (s.queueExpires !== null) args['x-expires'] = Math.trunc(s.queueExpires * 1000);
+      if (s.durable && s.exclusive) {
+        throw new EvcamError(ErrorCodes.CONFIG_INVALID, 'receiver.durable and receiver.exclusive cannot both be true (Celery refuses it too).');
+      }
+      await channel.assertQueue(this.queueName, { durable: s.durable, autoDelete: !s.durable, exclusive: s.exclusive, arguments: args });
+    }
+    await channel.bindQueue(this.queueName, s.exchange, '#');
+  }
+
+  /** Celery's wake-up: broadcast the `heartbeat` control command so workers announce themselves now. */
+  private async wakeupWorkers(connection: ChannelModel): Promise<void> {
+    try {
+      // Own channel: checking an exchange that does not exist closes the channel.
+      const ch = await connection.createChannel();
+      ch.on('error', () => {});
+      await ch.checkExchange('celery.pidbox');
+      const body = { method: 'heartbeat', arguments: {}, destination: null, pattern: null, matcher: null };
+      ch.publish('celery.pidbox', '', Buffer.from(JSON.stringify(body)), {
+        contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 1,
+        headers: { clock: 0, expires: this.clock.now() + 1.0 },
+      });
+      await ch.close();
+    } catch {
+      // no pidbox exchange yet (no worker ever started): nothing to wake
+    }
+  }
+
+  private onMessage(channel: Channel, msg: ConsumeMessage | null): void {
+    if (msg === null) {
+      // The server cancelled our consumer (queue deleted): start over.
+      this.logger.warn({ queue: this.queueName }, 'the broker cancelled the consumer; reconnecting');
+      this.connection?.close().catch(() => {});
+      return;
+    }
+    const props = msg.properties;
+    const headers = props.headers;
+    this.ingestor.receive({
+      body: msg.content,
+      contentType: props.contentType,
+      contentEncoding: props.contentEncoding,
+      compression: headers === undefined ? undefined : (headers.compression as string | undefined),
+    }, this.clock.now());
+    if (this.noLoss) this.ackLater(channel, msg);
+  }
+
+  /** Batched acks: events are folded synchronously, so everything up to this message is safe. */
+  private ackLater(channel: Channel, msg: ConsumeMessage): void {
+    this.unacked = msg;
+    if (++this.unackedCount >= ACK_EVERY) {
+      this.flushAcks(channel);
+    } else if (this.ackTimer === null) {
+      this.ackTimer = setTimeout(() => this.flushAcks(channel), ACK_DELAY_MS);
+    }
+  }
+
+  private flushAcks(channel: Channel): void {
+    if (this.ackTimer !== null) {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = null;
+    }
+    if (this.unacked !== null && channel === this.channel) {
+      try {
+        channel.ack(this.unacked, true);
+      } catch (err) {
+        this.logger.warn({ err }, 'ack failed; the broker will redeliver (folding is idempotent per message)');
+      }
+    }
+    this.unacked = null;
+    this.unackedCount = 0;
+  }
+
+  private resetAcks(): void {
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    this.unacked = null;
+    this.unackedCount = 0;
+  }
+
+  async pause(): Promise<void> {
+    const channel = this.channel;
+    if (channel !== null && this.consumerTag !== null) {
+      await channel.cancel(this.consumerTag).catch(() => {});
+      this.consumerTag = null;
+      this.flushAcks(channel);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    await this.pause();
+    this.stopping = true;
+    this.abort.abort();
+    const connection = this.connection;
+    this.connection = this.channel = null;
+    if (connection) await connection.close().catch(() => {});
+    this.state.connected = false;
+    await this.loop?.catch(() => {});
+  }
+}
