@@ -97,7 +97,10 @@ export async function resolveCamera(spec: CameraSpec, configDir: string): Promis
     try {
       mod = await importModule(specifier, configDir);
     } catch (err) {
-      if (isModuleNotFound(err, specifier) || (isPathLike(specifier) && (err as NodeJS.ErrnoException).code === 'ENOENT')) {
+      const missing = isPathLike(specifier)
+        ? isModuleNotFound(err, resolve(configDir, specifier)) || (err as NodeJS.ErrnoException).code === 'ENOENT'
+        : isModuleNotFound(err, specifier);
+      if (missing) {
         tried.push(specifier);
         continue;
       }

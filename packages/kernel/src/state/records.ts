@@ -59,8 +59,13 @@ export class TaskRecord {
   client: unknown = null;
   root_id: unknown = null;
   parent_id: unknown = null;
-  /** Celery keeps a WeakSet; ids are exported only for children still in State. */
-  children: Set<TaskRecord> | null = null;
+  /**
+   * Ids of the child tasks seen while this task was in memory. Celery keeps a
+   * WeakSet, but its Task objects sit in reference cycles that CPython only frees
+   * at a full collection, so in practice children evicted by the LRU stay listed:
+   * the goldens show exactly that, and so do we.
+   */
+  children: Set<string> | null = null;
   /** Stream position of the last change (for `changed`). */
   touched = 0;
   /** Cached as_dict(); dropped whenever the task changes. Never mutated once built. */

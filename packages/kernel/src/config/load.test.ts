@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { EvcamError } from '@evcam/camera-api';
+import { loadConfig, parseCameraOptions } from './load.js';
+
+const project = (files: Record<string, string>): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'evcam-config-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+};
+const noEnv = {};
+
+describe('config: sources', () => {
+  const cases: [string, Record<string, string>][] = [
+    ['evcam.config.ts', { 'evcam.config.ts': 'const freq: number = 2.5;\nexport default { freq, broker: "amqp://u:p@h//" };' }],
+    ['evcam.config.mjs', { 'evcam.config.mjs': 'export default { freq: 2.5, broker: "amqp://u:p@h//" };' }],
+    ['evcam.config.cjs', { 'evcam.config.cjs': 'module.exports = { freq: 2.5, broker: "amqp://u:p@h//" };' }],
+    ['evcam.config.json', { 'evcam.config.json': '{"freq": 2.5, "broker": "amqp://u:p@h//"}' }],
+    ['.evcamrc (JSON or YAML)', { '.evcamrc': 'freq: 2.5\nbroker: "amqp://u:p@h//"\n' }],
+    ['.evcamrc.json', { '.evcamrc.json': '{"freq": 2.5, "broker": "amqp://u:p@h//"}' }],
+    ['package.json#evcam', { 'package.json': '{"name":"x","evcam":{"freq":2.5,"broker":"amqp://u:p@h//"}}' }],
+  ];
+  for (const [name, files] of cases) {
+    test(name, async () => {
+      const dir = project(files);
+      const { config, filepath, configDir } = await loadConfig({ cwd: dir, env: noEnv });
+      assert.equal(config.freq, 2.5);
+      assert.equal(config.broker, 'amqp://u:p@h//');
+      assert.equal(configDir, dir);
+      assert.ok(filepath?.startsWith(dir));
+    });
+  }
+
+  test('no config anywhere: the built-in defaults (local RabbitMQ, file camera, freq 1)', async () => {
+    const dir = project({ 'package.json': '{"name":"empty"}' });
+    const { config, filepath } = await loadConfig({ cwd: dir, env: noEnv });
+    assert.equal(filepath, null);
+    assert.equal(config.broker, 'amqp://guest:guest@127.0.0.1:5672//');
+    assert.equal(config.freq, 1);
+    assert.equal(config.maxTasksInMemory, 10000);
+    assert.equal(config.receiver.queueTtl, 5);
+  });
+
+  test('found from a subdirectory of the project', async () => {
+    const dir = project({ 'package.json': '{"name":"p"}', 'evcam.config.mjs': 'export default { freq: 7 };' });
+    mkdirSync(join(dir, 'sub'));
+    const { config } = await loadConfig({ cwd: join(dir, 'sub'), env: noEnv });
+    assert.equal(config.freq, 7);
+  });
+});
+
+describe('config: precedence and validation', () => {
+  test('defaults < file < environment < flags', async () => {
+    const dir = project({ 'evcam.config.mjs': 'export default { broker: "amqp://file//", freq: 3, maxrate: "1/s" };' });
+    const fromFile = await loadConfig({ cwd: dir, env: noEnv });
+    assert.equal(fromFile.config.broker, 'amqp://file//');
+    const fromEnv = await loadConfig({ cwd: dir, env: { EVCAM_BROKER_URL: 'amqp://env//' } });
+    assert.equal(fromEnv.config.broker, 'amqp://env//');
+    const fromFlags = await loadConfig({ cwd: dir, env: { EVCAM_BROKER_URL: 'amqp://env//' }, overrides: { broker: 'amqp://flag//', freq: 9 } });
+    assert.equal(fromFlags.config.broker, 'amqp://flag//');
+    assert.equal(fromFlags.config.freq, 9);
+    assert.equal(fromFlags.config.maxrate, '1/s', 'keys the flags did not set come from the file');
+  });
+
+  test('a validation error names the file and the key', async () => {
+    const dir = project({ 'evcam.config.mjs': 'export default { freq: "fast", receiver: { prefetch: 0 }, nope: 1 };' });
+    await assert.rejects(loadConfig({ cwd: dir, env: noEnv }), (err: unknown) => {
+      assert.ok(EvcamError.is(err));
+      assert.equal(err.code, 'EVCAM_ERR_CONFIG_INVALID');
+      assert.ok(err.message.includes(join(dir, 'evcam.config.mjs')), err.message);
+      for (const key of ['freq', 'receiver.prefetch', 'nope']) assert.ok(err.message.includes(key), `${key} in ${err.message}`);
+      return true;
+    });
+  });
+
+  test('--config pointing nowhere is a clear error', async () => {
+    await assert.rejects(loadConfig({ configPath: '/nonexistent/evcam.config.ts', env: noEnv }),
+      (err: unknown) => EvcamError.is(err) && err.code === 'EVCAM_ERR_CONFIG_NOT_FOUND');
+  });
+
+  test('--camera-option: dotted keys nest, values parse as JSON where they can', () => {
+    assert.deepEqual(parseCameraOptions(['bucket=b', 'gzip=false', 'keep=5', 'tls.ca=./ca.pem', 'tags=["a"]']),
+      { bucket: 'b', gzip: false, keep: 5, tls: { ca: './ca.pem' }, tags: ['a'] });
+    assert.throws(() => parseCameraOptions(['novalue']), (err: unknown) => EvcamError.is(err) && err.code === 'EVCAM_ERR_USAGE');
+  });
+
+  test('--camera for the configured camera keeps its file options; another camera replaces them', async () => {
+    const dir = project({ 'evcam.config.mjs': 'export default { camera: "file", cameraOptions: { dir: "./snaps", keep: 3 } };' });
+    const same = await loadConfig({ cwd: dir, env: noEnv, camera: { name: 'file', options: { keep: 9 } } });
+    assert.deepEqual(same.config.cameras, [{ use: 'file', options: { dir: './snaps', keep: 9 } }]);
+    const other = await loadConfig({ cwd: dir, env: noEnv, camera: { name: 's3', options: { bucket: 'b' } } });
+    assert.deepEqual(other.config.cameras, [{ use: 's3', options: { bucket: 'b' } }]);
+  });
+});

@@ -1,0 +1,116 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CameraHost, Logger, Snapshot, TakenSnapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
+import { ElasticsearchCamera } from '../camera.js';
+import type { ClientOptions } from '../client.js';
+import { optionsSchema, type ElasticsearchCameraOptions } from '../options.js';
+
+/** Options through the same Standard Schema door the kernel uses. */
+export function parseOptions(input: Record<string, unknown>): ElasticsearchCameraOptions {
+  const result = optionsSchema['~standard'].validate(input);
+  if (result instanceof Promise) throw new Error('schema is unexpectedly async');
+  if (result.issues) throw new Error(result.issues.map((i) => i.message).join('; '));
+  return result.value;
+}
+
+/** A logger that keeps every call, so tests can read what was (and was not) logged. */
+export class RecordingLogger implements Logger {
+  readonly records: { level: string; obj: unknown; msg?: string }[] = [];
+  trace = this.at('trace'); debug = this.at('debug'); info = this.at('info');
+  warn = this.at('warn'); error = this.at('error'); fatal = this.at('fatal');
+  child(): Logger { return this; }
+  /** Everything logged, as one string (what would reach a log file). */
+  text(): string { return JSON.stringify(this.records); }
+  at(level: string) {
+    return (obj: unknown, msg?: string): void => { this.records.push({ level, obj, msg }); };
+  }
+}
+
+/**
+ * A CameraHost over a hand-fed State, with the kernel's `changed` semantics:
+ * ids touched after the cut of the last snapshot the camera stored.
+ */
+export class FakeHost implements CameraHost {
+  now = 1_795_514_300;
+  readonly clock = { now: () => this.now };
+  /** Real time, sped up: the Polaroid's backoff seconds pass as centiseconds. Repeats are driven by the test. */
+  readonly timer = {
+    callRepeatedly: () => () => {},
+    callLater: (secs: number, fn: () => void) => { const t = setTimeout(fn, secs * 10); return () => clearTimeout(t); },
+  };
+  readonly tasks: Record<string, TaskSnapshot> = {};
+  readonly workers: Record<string, WorkerSnapshot> = {};
+  private cut = 0;
+  private readonly touched = new Map<string, number>();
+
+  setTask(task: TaskSnapshot): void { this.tasks[task.uuid] = task; this.touched.set(`t:${task.uuid}`, ++this.cut); }
+  setWorker(worker: WorkerSnapshot): void { this.workers[worker.hostname] = worker; this.touched.set(`w:${worker.hostname}`, ++this.cut); }
+
+  takeSnapshot(since: number, seq: number): TakenSnapshot {
+    const changed = { tasks: [] as string[], workers: [] as string[] };
+    for (const [key, at] of this.touched) {
+      if (at > since) (key.startsWith('t:') ? changed.tasks : changed.workers).push(key.slice(2));
+    }
+    const snapshot: Snapshot = {
+      schema: 'evcam.snapshot/1', seq, taken_at: this.now, event_count: this.cut, task_count: Object.keys(this.tasks).length,
+      tasks: structuredClone(this.tasks), workers: structuredClone(this.workers), changed,
+    };
+    return { snapshot, cut: this.cut };
+  }
+
+  hold(): (clear: boolean) => void { return () => {}; }
+}
+
+export function task(uuid: string, fields: Partial<TaskSnapshot> = {}): TaskSnapshot {
+  return {
+    uuid, name: 'tasks.add', state: 'SUCCESS', received: 1795514297.1, sent: 1795514297.0, started: 1795514297.2,
+    rejected: null, succeeded: 1795514297.3146977, failed: null, retried: null, revoked: null,
+    args: '(2, 2)', kwargs: '{}', eta: null, expires: null, retries: 0, worker: 'w1@lab', result: '4',
+    exception: null, timestamp: 1795514297.3146977, runtime: 0.000038127000152599066, traceback: null,
+    exchange: '', routing_key: 'celery', clock: 12, client: 'gen1@vm', root: uuid, root_id: uuid,
+    parent: null, parent_id: null, children: [], ...fields,
+  };
+}
+
+export function worker(hostname: string, fields: Partial<WorkerSnapshot> = {}): WorkerSnapshot {
+  return {
+    hostname, pid: 8449, freq: 2, heartbeats: [1795514299.5], clock: 40, active: 0, processed: 10,
+    loadavg: [0.07, 0.08, 0.03], sw_ident: 'py-celery', sw_ver: '5.2.6', sw_sys: 'Linux', alive: true, ...fields,
+  };
+}
+
+/** A snapshot whose `changed` lists exactly the given tasks/workers (all of them by default). */
+export function snapshotOf(tasks: TaskSnapshot[], workers: WorkerSnapshot[] = [], seq = 1,
+  changed?: { tasks: string[]; workers: string[] }): Snapshot {
+  return {
+    schema: 'evcam.snapshot/1', seq, taken_at: 1795514300 + seq, event_count: tasks.length * 3, task_count: tasks.length,
+    tasks: Object.fromEntries(tasks.map((t) => [t.uuid, t])), workers: Object.fromEntries(workers.map((w) => [w.hostname, w])),
+    changed: changed ?? { tasks: tasks.map((t) => t.uuid), workers: workers.map((w) => w.hostname) },
+  };
+}
+
+/** The repo root, from dist/testing/. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+export const GOLDEN = resolve(REPO_ROOT, 'test/fixtures/rabbitmq-5.2.6.golden.json');
+
+/** The golden State as a snapshot, or undefined while the fixture is not in the repo yet. */
+export function goldenSnapshot(): Snapshot | undefined {
+  if (!existsSync(GOLDEN)) return undefined;
+  const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')) as Pick<Snapshot, 'tasks' | 'workers' | 'event_count' | 'task_count'> & { now: number };
+  return {
+    schema: 'evcam.snapshot/1', seq: 1, taken_at: golden.now, event_count: golden.event_count, task_count: golden.task_count,
+    tasks: golden.tasks, workers: golden.workers,
+    changed: { tasks: Object.keys(golden.tasks), workers: Object.keys(golden.workers) },
+  };
+}
+
+export interface Harness { camera: ElasticsearchCamera; host: FakeHost; logger: RecordingLogger }
+
+/** A camera as the kernel would build it, on a FakeHost, logging into a RecordingLogger. */
+export function makeCamera(input: Record<string, unknown>, clientOptions: Partial<ClientOptions> = {}, host = new FakeHost()): Harness {
+  const logger = new RecordingLogger();
+  const camera = new ElasticsearchCamera({ name: 'elasticsearch', options: parseOptions(input), logger, host,
+    settings: { shutterTimeout: 5, finalShutterTimeout: 2 } }, clientOptions);
+  return { camera, host, logger };
+}
