@@ -64,6 +64,7 @@ export interface CameraContext<O = Record<string, unknown>> {
   name: string;
   /** The camera's options, already validated by its optionsSchema. */
   options: O;
+  /** Already bound to { camera: name } by the kernel. */
   logger: Logger;
   host: CameraHost;
   settings?: Partial<PolaroidSettings>;
@@ -229,7 +230,7 @@ export abstract class Polaroid<O = Record<string, unknown>> {
       cleanupSignal.send({ camera: this.name }, this.logger);
       await this.onCleanup();
     } catch (err) {
-      this.logger.error({ err, camera: this.name }, 'camera cleanup failed; will run again at the next cleanup_freq');
+      this.logger.error({ err }, 'camera cleanup failed; will run again at the next cleanup_freq');
     } finally {
       this.cleaning = false;
     }
@@ -267,14 +268,14 @@ export abstract class Polaroid<O = Record<string, unknown>> {
       ]);
       cancelWait?.();
       if (timedOut) {
-        this.logger.error({ camera: this.name, timeoutSecs: this.settings.finalShutterTimeout },
+        this.logger.error({ timeoutSecs: this.settings.finalShutterTimeout },
           'final snapshot was not stored before the deadline; raise finalShutterTimeout or check the camera backend');
       }
     }
     try {
       await this.onClose();
     } catch (err) {
-      this.logger.error({ err, camera: this.name }, 'camera close failed');
+      this.logger.error({ err }, 'camera close failed');
     }
     this.health.status = 'closed';
   }
@@ -284,7 +285,7 @@ export abstract class Polaroid<O = Record<string, unknown>> {
   private take(): TakenSnapshot {
     const taken = this.host.takeSnapshot(this.storedCut, ++this.seq);
     this.health.shutters++;
-    this.logger.debug({ camera: this.name, seq: taken.snapshot.seq, events: taken.snapshot.event_count,
+    this.logger.debug({ seq: taken.snapshot.seq, events: taken.snapshot.event_count,
       tasks: taken.snapshot.task_count }, 'Shutter');
     shutterSignal.send({ camera: this.name, snapshot: taken.snapshot }, this.logger);
     return taken;
@@ -295,7 +296,7 @@ export abstract class Polaroid<O = Record<string, unknown>> {
     const now = this.host.clock.now();
     if (now - this.lastSupersedeLog >= 10) {
       this.lastSupersedeLog = now;
-      this.logger.warn({ camera: this.name, supersededSeq: oldSeq, bySeq: newSeq, superseded: this.health.superseded },
+      this.logger.warn({ supersededSeq: oldSeq, bySeq: newSeq, superseded: this.health.superseded },
         'camera is slower than freq: a waiting snapshot was superseded by a newer one (its changes are included)');
     }
   }
@@ -323,7 +324,7 @@ export abstract class Polaroid<O = Record<string, unknown>> {
         this.pending = job;
       }
       if (this.deadlinePassed) {
-        this.logger.error({ camera: this.name, seq: job.snapshot.seq }, 'giving up on the final snapshot: the camera kept failing');
+        this.logger.error({ seq: job.snapshot.seq }, 'giving up on the final snapshot: the camera kept failing');
         this.pending = null;
         return;
       }
@@ -378,7 +379,7 @@ export abstract class Polaroid<O = Record<string, unknown>> {
       h.status = 'failing';
       h.lastError = err instanceof Error ? err.message : String(err);
       h.lastDurationMs = performance.now() - started;
-      this.logger.warn({ err, camera: this.name, seq: job.snapshot.seq, attempt, consecutiveFailures: h.consecutiveFailures },
+      this.logger.warn({ err, seq: job.snapshot.seq, attempt, consecutiveFailures: h.consecutiveFailures },
         'camera failed to store a snapshot; retrying with backoff');
       return false;
     } finally {

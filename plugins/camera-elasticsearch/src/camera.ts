@@ -55,7 +55,7 @@ export class ElasticsearchCamera extends Polaroid<ElasticsearchCameraOptions> {
 
   override async onInstall(): Promise<void> {
     const o = this.options;
-    this.logger.info({ camera: this.name, options: redactOptions(o) }, 'Elasticsearch camera starting');
+    this.logger.info({ options: redactOptions(o) }, 'Elasticsearch camera starting');
     try {
       const info = await this.client.info();
       const major = Number(info.version.number.split('.')[0]);
@@ -66,7 +66,7 @@ export class ElasticsearchCamera extends Polaroid<ElasticsearchCameraOptions> {
       if (o.ilmPolicy) await this.checkIlmPolicy(o.ilmPolicy);
       if (o.installTemplates) {
         const { written, upToDate } = await installTemplates(this.client, buildTemplates(o.indexPrefix, o.ilmPolicy));
-        this.logger.info({ camera: this.name, written, upToDate, server: info.version.number }, 'Elasticsearch index templates ready');
+        this.logger.info({ written, upToDate, server: info.version.number }, 'Elasticsearch index templates ready');
       }
     } catch (err) {
       if (EvcamError.is(err)) throw err;
@@ -93,7 +93,7 @@ export class ElasticsearchCamera extends Polaroid<ElasticsearchCameraOptions> {
         `${this.writer.pending} documents stay buffered (newest state per id) and are sent when it answers`,
         { retryable: true });
     }
-    this.logger.debug({ camera: this.name, seq: snapshot.seq, ...result, pending: this.writer.pending }, 'Elasticsearch bulk done');
+    this.logger.debug({ seq: snapshot.seq, ...result, pending: this.writer.pending }, 'Elasticsearch bulk done');
     if (result.deferred > 0) {
       throw new EvcamError(ErrorCodes.CAMERA_SHUTTER,
         `Elasticsearch kept answering 429/5xx for ${result.deferred} documents; they stay buffered and are retried with backoff`,
@@ -110,7 +110,7 @@ export class ElasticsearchCamera extends Polaroid<ElasticsearchCameraOptions> {
         const response = await this.client.deleteByQuery({
           index, query, conflicts: 'proceed', wait_for_completion: false, ignore_unavailable: true, allow_no_indices: true,
         });
-        this.logger.info({ camera: this.name, index, task: response.task }, 'Elasticsearch retention: delete-by-query started');
+        this.logger.info({ index, task: response.task }, 'Elasticsearch retention: delete-by-query started');
       } catch (err) {
         throw new EvcamError(ErrorCodes.CAMERA_SHUTTER,
           `Elasticsearch retention on ${index} failed: ${adviceFor(err)} (${describeEsError(err).reason}); it runs again at the next cleanup`,
@@ -122,7 +122,7 @@ export class ElasticsearchCamera extends Polaroid<ElasticsearchCameraOptions> {
   override async onClose(): Promise<void> {
     const left = this.writer.pending;
     if (left > 0) {
-      this.logger.error({ camera: this.name, pending: left, dropped: this.pendingDocs.dropped },
+      this.logger.error({ pending: left, dropped: this.pendingDocs.dropped },
         'Elasticsearch camera closed with documents not stored (Elasticsearch was unavailable at shutdown)');
     }
     await this.client.close();
@@ -157,7 +157,7 @@ export class ElasticsearchCamera extends Polaroid<ElasticsearchCameraOptions> {
     const now = this.host.clock.now();
     if (now - this.lastDropLog < DROP_LOG_INTERVAL) return;
     this.lastDropLog = now;
-    this.logger.error({ camera: this.name, droppedDocs: this.pendingDocs.dropped, droppedSummaries: this.pendingSummaries.dropped,
+    this.logger.error({ droppedDocs: this.pendingDocs.dropped, droppedSummaries: this.pendingSummaries.dropped,
       maxPending: this.options.maxPending }, 'Elasticsearch pending buffer full: the least recently changed documents were dropped; raise maxPending or fix the cluster');
   }
 
