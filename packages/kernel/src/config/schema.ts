@@ -89,6 +89,12 @@ export const receiverSchema = z.strictObject({
     fanoutPrefix: z.union([z.boolean(), z.string()]).default(true),
     fanoutPatterns: z.boolean().default(true),
     sentinelMaster: z.string().optional(),
+    /** kombu's sentinel_kwargs password: for the Sentinels themselves (the URL's password is the master's). */
+    sentinelPassword: z.string().optional(),
+    /** kombu's health_check_interval, seconds: PING the subscription this often, reconnect if it stays silent; 0 disables. */
+    healthCheckInterval: z.number().nonnegative().default(25),
+    /** CLIENT SETNAME of the subscriber connection, so operators can find it in CLIENT LIST. */
+    clientName: z.string().regex(/^[^\s]+$/, 'no spaces').default('evcam'),
   }).prefault({}),
 }).prefault({});
 

@@ -5,6 +5,8 @@ import { EvcamError, ErrorCodes, type Clock, type Logger } from '@evcam/camera-a
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type Options } from 'amqplib';
 import { inject, injectable } from 'inversify';
 import pRetry, { AbortError } from 'p-retry';
+import type { CheckpointedReceiver } from '../checkpoint/checkpointer.js';
+import { fingerprint, RedeliveryGuard, type GuardCut } from '../checkpoint/redelivery.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import { TOKENS } from '../tokens.js';
@@ -25,10 +27,12 @@ function isFatalConnectError(err: unknown): boolean {
  * Celery's EventReceiver on RabbitMQ (amqplib). Default mode is exactly Celery's
  * queue: celeryev.<uuid4>, auto-delete, message TTL 5 s, expires 60 s, bound with
  * '#', consumed without acks. No-loss mode (`receiver.queue`) consumes a durable
- * named queue and acknowledges only what has been folded. Reconnects forever.
+ * named queue and acknowledges only what has been folded or, with a checkpoint
+ * file, only what a written checkpoint covers. Redelivered messages already
+ * folded are recognised by fingerprint and skipped. Reconnects forever.
  */
 @injectable()
-export class AmqpReceiver implements Receiver {
+export class AmqpReceiver implements Receiver, CheckpointedReceiver {
   readonly kind = 'amqp';
   private readonly url: AmqpUrl;
   private readonly settings: ResolvedConfig['receiver'];
@@ -43,6 +47,14 @@ export class AmqpReceiver implements Receiver {
   private unacked: ConsumeMessage | null = null;
   private unackedCount = 0;
   private ackTimer: NodeJS.Timeout | null = null;
+  /** No-loss mode: recognises redelivered messages whose events are already in State. */
+  private readonly guard: RedeliveryGuard | null;
+  /** No-loss mode with a checkpoint file: acks wait for the checkpoint covering the message. */
+  private readonly ackOnCheckpoint: boolean;
+  private lastDelivered: { channel: Channel; msg: ConsumeMessage } | null = null;
+  private backlogSignalled = false;
+  private readonly backlogAt: number;
+  onAckBacklog: (() => void) | null = null;
   private disconnectedAt: number | null = null;
   private readonly state: ReceiverHealth = { connected: false, reconnects: 0, lastError: null, disconnectedSecs: 0 };
 
@@ -59,6 +71,34 @@ export class AmqpReceiver implements Receiver {
     // One name for the receiver's lifetime, as Celery's node_id: reconnects redeclare it.
     this.queueName = this.settings.queue ?? `${this.settings.queuePrefix}.${randomUUID()}`;
     this.state.queue = this.queueName;
+    this.guard = this.noLoss ? new RedeliveryGuard(2 * this.settings.prefetch) : null;
+    this.ackOnCheckpoint = this.noLoss && config.checkpoint?.file !== undefined;
+    // Ask for a checkpoint before the prefetch window fills up and the broker stops sending.
+    this.backlogAt = Math.max(1, Math.floor(this.settings.prefetch / 2));
+  }
+
+  /** Redelivered messages skipped because their events were already folded. */
+  get duplicates(): number {
+    return this.guard?.duplicates ?? 0;
+  }
+
+  expectRedelivered(fingerprints: readonly string[]): void {
+    this.guard?.expect(fingerprints);
+  }
+
+  checkpointCut(): GuardCut {
+    if (this.guard === null) return { fingerprints: [], commit: () => {} };
+    const last = this.lastDelivered;
+    return this.guard.cut(() => {
+      this.backlogSignalled = false;
+      if (!this.ackOnCheckpoint || last === null || last.channel !== this.channel) return;
+      try {
+        last.channel.ack(last.msg, true);
+      } catch (err) {
+        this.logger.warn({ err }, 'ack failed; the broker will redeliver (those messages are skipped as duplicates)');
+      }
+      if (this.lastDelivered === last) this.lastDelivered = null;
+    });
   }
 
   health(): ReceiverHealth {
@@ -141,6 +181,8 @@ export class AmqpReceiver implements Receiver {
       if (this.connection === connection) {
         this.connection = this.channel = null;
         this.resetAcks();
+        this.guard?.channelLost();
+        this.lastDelivered = null;
         if (!this.stopping) {
           this.state.reconnects++;
           this.markDown(err ?? new Error('connection closed'));
@@ -225,6 +267,25 @@ export class AmqpReceiver implements Receiver {
       this.connection?.close().catch(() => {});
       return;
     }
+    if (this.guard !== null && this.guard.admit(fingerprint(msg.content), msg.fields.redelivered)) {
+      if (this.guard.duplicates === 1) {
+        this.logger.info({ queue: this.queueName }, 'skipping redelivered messages whose events are already in State (counted as duplicates)');
+      }
+    } else {
+      this.fold(msg);
+    }
+    if (this.ackOnCheckpoint) {
+      this.lastDelivered = { channel, msg };
+      if (!this.backlogSignalled && this.guard!.unacked >= this.backlogAt) {
+        this.backlogSignalled = true;
+        this.onAckBacklog?.();
+      }
+    } else if (this.noLoss) {
+      this.ackLater(channel, msg);
+    }
+  }
+
+  private fold(msg: ConsumeMessage): void {
     const props = msg.properties;
     const headers = props.headers;
     this.ingestor.receive({
@@ -233,7 +294,6 @@ export class AmqpReceiver implements Receiver {
       contentEncoding: props.contentEncoding,
       compression: headers === undefined ? undefined : (headers.compression as string | undefined),
     }, this.clock.now());
-    if (this.noLoss) this.ackLater(channel, msg);
   }
 
   /** Batched acks: events are folded synchronously, so everything up to this message is safe. */
@@ -254,6 +314,7 @@ export class AmqpReceiver implements Receiver {
     if (this.unacked !== null && channel === this.channel) {
       try {
         channel.ack(this.unacked, true);
+        this.guard?.acked();
       } catch (err) {
         this.logger.warn({ err }, 'ack failed; the broker will redeliver (folding is idempotent per message)');
       }
@@ -274,7 +335,7 @@ export class AmqpReceiver implements Receiver {
     if (channel !== null && this.consumerTag !== null) {
       await channel.cancel(this.consumerTag).catch(() => {});
       this.consumerTag = null;
-      this.flushAcks(channel);
+      if (!this.ackOnCheckpoint) this.flushAcks(channel);
     }
   }
 

@@ -22,6 +22,9 @@ export interface ReceiverHealth {
   lastError: string | null;
   /** Seconds spent disconnected in total (Redis: windows in which events were lost). */
   disconnectedSecs: number;
+  /** Redis: subscription gaps (windows in which events were lost) and the last one's length. */
+  gaps?: number;
+  lastGapSecs?: number;
   /** Queue the receiver consumes from, if any. */
   queue?: string;
 }

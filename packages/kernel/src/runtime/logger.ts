@@ -53,6 +53,7 @@ export function createLogger(settings: LogSettings): PinoLogger {
     formatters: { log: (obj) => redactSecrets(obj) as Record<string, unknown> },
     serializers: {
       err: (err: unknown) => {
+        if (err === null || err === undefined || typeof err !== 'object') return err;
         const serialized = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
         for (const key of ['message', 'stack']) {
           if (typeof serialized[key] === 'string') serialized[key] = redactUrls(serialized[key] as string);

@@ -1,0 +1,106 @@
+// A real Celery worker on Redis (Debian's python3-celery, kombu's Redis transport, DB 12),
+// the kernel with `--broker redis://127.0.0.1:6379/12`: the file camera shows the worker
+// and its tasks; then Redis is restarted under both, and tasks sent afterwards show up too.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { CELERY_DIR, PYTHON, celeryClient, waitForLatest, waitUntil } from './helpers/celery.js';
+import { startKernel } from './helpers/kernel-process.js';
+
+const DB = 12;
+const BROKER = `redis://127.0.0.1:6379/${DB}`;
+const WORKER = `redisw@${hostname()}`;
+
+const REDIS_START = ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no',
+  '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'];
+const redisUp = (): boolean => {
+  try {
+    return execFileSync('redis-cli', ['-h', '127.0.0.1', 'ping'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim() === 'PONG';
+  } catch {
+    return false;
+  }
+};
+async function ensureRedis(): Promise<void> {
+  if (redisUp()) return;
+  execFileSync('redis-server', REDIS_START, { stdio: 'ignore' });
+  await waitUntil(redisUp, 'redis-server to answer PING', 20_000);
+}
+
+/** `celery -A tasks worker -E --pool=solo` on Redis; SIGTERM is its warm shutdown. */
+function startRedisWorker() {
+  const child = spawn(PYTHON, ['-m', 'celery', '-A', 'tasks', 'worker', '-E', '--pool=solo', '-n', 'redisw@%h', '-l', 'warning'], {
+    cwd: CELERY_DIR, env: { ...process.env, EVCAM_TEST_BROKER: BROKER, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    output: () => out,
+    async stop(): Promise<void> {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+const send = async (ops: Parameters<typeof celeryClient>[1]): Promise<string[]> => (await celeryClient(BROKER, ops)) as string[];
+const done = (state: string | undefined): boolean => state === 'SUCCESS' || state === 'FAILURE';
+
+describe('real Celery worker on Redis', () => {
+  test('tasks show up SUCCESS/FAILURE in the snapshots, also after Redis restarts mid-stream', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evcam-redis-worker-'));
+    const kernel = startKernel(['--broker', BROKER, '--camera', 'file', '--camera-option', `dir=${dir}`, '-F', '0.3', '-l', 'info']);
+    const worker = startRedisWorker();
+    try {
+      await kernel.waitFor('consuming Celery events');
+      await waitForLatest(dir, (s) => s.workers[WORKER]?.alive === true, `${WORKER} online`, 60_000);
+
+      const before = await send([
+        { op: 'send', name: 'tasks.add', args: [2, 3] },
+        { op: 'send', name: 'tasks.fail', kwargs: { msg: 'boom' } },
+        { op: 'send', name: 'tasks.progress', kwargs: { n: 2, delay: 0.05 } },
+      ]);
+      const first = await waitForLatest(dir, (s) => before.every((id) => done(s.tasks[id]?.state)), 'the first tasks to finish', 60_000);
+      assert.equal(first.tasks[before[0]].state, 'SUCCESS');
+      assert.equal(first.tasks[before[0]].result, '5');
+      assert.equal(first.tasks[before[0]].name, 'tasks.add');
+      assert.equal(first.tasks[before[0]].worker, WORKER);
+      assert.equal(first.tasks[before[1]].state, 'FAILURE');
+      // Celery 5.2's solo pool reports the exception as ExceptionWithTraceback(); the traceback names it.
+      assert.match(String(first.tasks[before[1]].traceback), /ValueError: boom/);
+      assert.equal(first.tasks[before[2]].state, 'SUCCESS');
+
+      try {
+        execFileSync('redis-cli', ['-h', '127.0.0.1', 'shutdown', 'nosave'], { stdio: 'ignore' });
+      } catch { /* the closed connection is reported as an error */ }
+      await kernel.waitFor('lost the Redis connection', 20_000);
+      await ensureRedis();
+      await kernel.waitFor('after a gap', 60_000);
+
+      // The worker reconnects on its own (Celery's broker_connection_retry); its heartbeats come back.
+      const afterGap = Date.now() / 1000;
+      await waitForLatest(dir, (s) => (s.workers[WORKER]?.heartbeats ?? []).some((h) => h > afterGap), `${WORKER} heartbeating again`, 90_000);
+      const after = await send([
+        { op: 'send', name: 'tasks.add', args: [40, 2] },
+        { op: 'send', name: 'tasks.fail', kwargs: { msg: 'after restart' } },
+      ]);
+      const last = await waitForLatest(dir, (s) => after.every((id) => done(s.tasks[id]?.state)), 'the tasks sent after the restart', 90_000);
+      assert.equal(last.tasks[after[0]].state, 'SUCCESS');
+      assert.equal(last.tasks[after[0]].result, '42');
+      assert.equal(last.tasks[after[1]].state, 'FAILURE');
+      // The State survived the restart: the first tasks are still there, as they were.
+      for (const id of before) assert.equal(last.tasks[id].state, first.tasks[id].state);
+    } finally {
+      await worker.stop();
+      await kernel.stop('SIGKILL');
+      await ensureRedis();
+    }
+  });
+});
