@@ -24,7 +24,7 @@ export interface ReceiverHealth {
   disconnectedSecs: number;
   /** Redis: subscription gaps (windows in which events were lost) and the last one's length. */
   gaps?: number;
-  lastGapSecs?: number;
+  lastGapSecs?: number | null;
   /** Queue the receiver consumes from, if any. */
   queue?: string;
 }
