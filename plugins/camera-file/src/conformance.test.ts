@@ -1,0 +1,20 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCameraConformance, type KitContext } from '@evcam/camera-testkit';
+import { FileCamera } from './index.js';
+
+const snapshots = ({ dir }: KitContext): string => join(dir, 'snapshots');
+
+runCameraConformance(FileCamera, {
+  options: { dir: './snapshots' },
+  readBack: (kit) => JSON.parse(readFileSync(join(snapshots(kit), 'latest.json'), 'utf8')),
+  // A regular file where the directory was: every write fails with ENOTDIR until repaired.
+  breakBackend: (kit) => {
+    rmSync(snapshots(kit), { recursive: true, force: true });
+    writeFileSync(snapshots(kit), '');
+  },
+  repairBackend: (kit) => {
+    rmSync(snapshots(kit), { force: true });
+    mkdirSync(snapshots(kit));
+  },
+});
