@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+// Options may come from a config file (typed values) or from `--camera-option k=v`
+// (always strings), so every boolean, number and duration also accepts its string form.
+
+const bool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false']).transform((v) => v === 'true'),
+], { error: 'must be true or false' });
+
+const DURATION_HINT = 'write a number of seconds or "<n>s", "<n>m", "<n>h", "<n>d" (e.g. "7d")';
+const BYTES_HINT = 'write a number of bytes or e.g. "256MiB", "2GB"';
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+/** Seconds, or '90s', '30m', '12h', '7d'. */
+const duration = z.union([
+  z.number().positive(),
+  z.string().regex(/^\d+(\.\d+)?[smhd]?$/, DURATION_HINT),
+], { error: DURATION_HINT }).transform((v) => {
+  if (typeof v === 'number') return v;
+  const [, n, unit] = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(v)!;
+  return Number(n) * DURATION_UNITS[unit || 's'];
+}).refine((v) => v > 0, 'must be more than 0 seconds');
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+/** Bytes, or '512MiB', '2GB', ... */
+const bytes = z.union([
+  z.number().int().positive(),
+  z.string().regex(/^\d+(\.\d+)?\s*([kmg]i?b|b)?$/i, BYTES_HINT),
+], { error: BYTES_HINT }).transform((v) => {
+  if (typeof v === 'number') return v;
+  const [, n, unit = ''] = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v)!;
+  return Math.floor(Number(n) * BYTE_UNITS[unit.toLowerCase()]);
+}).refine((v) => v >= 1024, 'must be at least 1024 bytes');
+
+const positiveInt = z.union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)],
+  { error: 'must be a whole number' })
+  .refine((v) => v >= 1, 'must be at least 1');
+
+// Real S3 is stricter (3-63 lowercase); MinIO/Ceph accept a bit more, so only refuse what no store accepts.
+const bucketName = z.string({ error: 'is required: the name of an existing bucket (e.g. bucket: "celery-history")' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, 'must be a bucket name (letters, digits, ".", "_", "-"), without "s3://" or a path');
+
+export const optionsSchema = z.object({
+  bucket: bucketName,
+  /** Key prefix for every object; a trailing "/" is added when missing. */
+  prefix: z.string().refine((p) => !p.startsWith('/'), 'must not start with "/"').default('evcam/')
+    .transform((p) => (p === '' || p.endsWith('/') ? p : `${p}/`)),
+  /** Left to the SDK chain (AWS_REGION, profile) when unset; "us-east-1" with a custom endpoint. */
+  region: z.string().min(1).optional(),
+  /** For MinIO, Ceph, R2, ...: e.g. http://127.0.0.1:9000 */
+  endpoint: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').optional(),
+  /** http://host/bucket/key instead of http://bucket.host/key (MinIO and most self-hosted stores need it). */
+  forcePathStyle: bool.default(false),
+  /** A shared-config profile (~/.aws/config); otherwise the SDK default chain picks credentials. */
+  profile: z.string().min(1).optional(),
+  accessKeyId: z.string().min(1).optional(),
+  secretAccessKey: z.string().min(1).optional(),
+  sessionToken: z.string().min(1).optional(),
+  /** Gzip history objects (latest.json stays plain). */
+  gzip: bool.default(true),
+  /** Upload only changed tasks/workers, with a full snapshot every fullEvery shutters. */
+  delta: bool.default(false),
+  fullEvery: positiveInt.default(60),
+  /** Delete history objects older than this in onCleanup (seconds or "7d"); unset keeps everything. */
+  retention: duration.optional(),
+  /** Where snapshots wait while S3 is down; relative to the config file. Default: .evcam-spool/s3-<bucket> */
+  spoolDir: z.string().min(1).optional(),
+  /** Spool bound; when full the oldest history objects are dropped (counted and logged). */
+  spoolMaxBytes: bytes.default(256 * 1024 ** 2),
+  /** Seconds one S3 request may take before the snapshot goes to the spool. */
+  requestTimeout: duration.default(10),
+  /** Cap of the backoff between attempts to drain the spool. */
+  maxBackoff: duration.default(30),
+  /** Seconds onClose() keeps trying to drain the spool before leaving the rest for the next start. */
+  closeTimeout: duration.default(5),
+  /**
+   * 'when_required' for older S3-compatible stores that mishandle the SDK's default
+   * request checksums; unset keeps the SDK default (what real S3 wants).
+   */
+  checksums: z.enum(['when_supported', 'when_required']).optional(),
+}).strict().superRefine((o, ctx) => {
+  if ((o.accessKeyId === undefined) !== (o.secretAccessKey === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [o.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey'],
+      message: 'set both accessKeyId and secretAccessKey, or neither (to use the SDK default credential chain)' });
+  }
+  if (o.sessionToken !== undefined && o.accessKeyId === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['sessionToken'], message: 'needs accessKeyId and secretAccessKey' });
+  }
+  if (o.profile !== undefined && o.accessKeyId !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['profile'], message: 'set either profile or accessKeyId/secretAccessKey, not both' });
+  }
+});
+
+export type S3CameraOptions = z.output<typeof optionsSchema>;
+
+const SECRET_KEYS = new Set(['accessKeyId', 'secretAccessKey', 'sessionToken']);
+
+/** The options as they may be logged: credentials replaced, user:password stripped from the endpoint. */
+export function redactOptions(options: S3CameraOptions): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => {
+    if (SECRET_KEYS.has(k) && v !== undefined) return [k, '[redacted]'];
+    if (k === 'endpoint' && typeof v === 'string') return [k, v.replace(/\/\/[^/@\s]+@/, '//[redacted]@')];
+    return [k, v];
+  }));
+}

@@ -1,0 +1,118 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CameraHost, Logger, Snapshot, TakenSnapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
+import { S3Camera } from '../camera.js';
+import { optionsSchema, type S3CameraOptions } from '../options.js';
+
+/** Options through the same Standard Schema door the kernel uses. */
+export function parseOptions(input: Record<string, unknown>): S3CameraOptions {
+  const result = optionsSchema['~standard'].validate(input);
+  if (result instanceof Promise) throw new Error('schema is unexpectedly async');
+  if (result.issues) throw new Error(result.issues.map((i) => `${(i.path ?? []).map(String).join('.')}: ${i.message}`).join('; '));
+  return result.value;
+}
+
+/** A logger that keeps every call, so tests can read what was (and was not) logged. */
+export class RecordingLogger implements Logger {
+  readonly records: { level: string; obj: unknown; msg?: string }[] = [];
+  trace = this.at('trace'); debug = this.at('debug'); info = this.at('info');
+  warn = this.at('warn'); error = this.at('error'); fatal = this.at('fatal');
+  child(): Logger { return this; }
+  text(): string {
+    return JSON.stringify(this.records, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message } : v));
+  }
+  at(level: string) {
+    return (obj: unknown, msg?: string): void => { this.records.push({ level, obj, msg }); };
+  }
+}
+
+/**
+ * A CameraHost whose State the test sets directly. The timer is real (setTimeout),
+ * scaled down so the uploader's backoff takes milliseconds; the clock is settable
+ * (retention compares against it).
+ */
+export class FakeHost implements CameraHost {
+  now = 1_795_514_300;
+  readonly clock = { now: () => this.now };
+  readonly timer = {
+    callRepeatedly: () => () => {},
+    callLater: (secs: number, fn: () => void) => {
+      const t = setTimeout(fn, secs * 1000 * this.timeScale);
+      return () => clearTimeout(t);
+    },
+  };
+  constructor(private readonly timeScale = 0.01) {}
+  takeSnapshot(): TakenSnapshot { throw new Error('tests call onShutter directly'); }
+  hold(): (clear: boolean) => void { return () => {}; }
+}
+
+export function task(uuid: string, fields: Partial<TaskSnapshot> = {}): TaskSnapshot {
+  return {
+    uuid, name: 'tasks.add', state: 'SUCCESS', received: 1795514297.1, sent: 1795514297.0, started: 1795514297.2,
+    rejected: null, succeeded: 1795514297.3146977, failed: null, retried: null, revoked: null,
+    args: '(2, 2)', kwargs: '{}', eta: null, expires: null, retries: 0, worker: 'w1@lab', result: '4',
+    exception: null, timestamp: 1795514297.3146977, runtime: 0.000038127000152599066, traceback: null,
+    exchange: '', routing_key: 'celery', clock: 12, client: 'gen1@vm', root: uuid, root_id: uuid,
+    parent: null, parent_id: null, children: [], ...fields,
+  };
+}
+
+export function worker(hostname: string, fields: Partial<WorkerSnapshot> = {}): WorkerSnapshot {
+  return {
+    hostname, pid: 8449, freq: 2, heartbeats: [1795514299.5], clock: 40, active: 0, processed: 10,
+    loadavg: [0.07, 0.08, 0.03], sw_ident: 'py-celery', sw_ver: '5.2.6', sw_sys: 'Linux', alive: true, ...fields,
+  };
+}
+
+/** The repo root, from dist/testing/. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+export const GOLDEN = resolve(REPO_ROOT, 'test/fixtures/rabbitmq-5.2.6.golden.json');
+
+/** The golden State (222 tasks, 2 workers) as snapshot `seq`, or hand-made tasks if the fixture is missing. */
+export function goldenSnapshot(seq = 1, takenAt?: number): Snapshot {
+  if (!existsSync(GOLDEN)) return manySnapshot(50, seq, takenAt);
+  const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')) as Pick<Snapshot, 'tasks' | 'workers' | 'event_count' | 'task_count'> & { now: number };
+  return {
+    schema: 'evcam.snapshot/1', seq, taken_at: takenAt ?? golden.now + seq, event_count: golden.event_count, task_count: golden.task_count,
+    tasks: golden.tasks, workers: golden.workers,
+    changed: { tasks: Object.keys(golden.tasks), workers: Object.keys(golden.workers) },
+  };
+}
+
+/** A snapshot of `n` synthetic tasks on two workers. */
+export function manySnapshot(n: number, seq = 1, takenAt = 1_795_514_300 + seq): Snapshot {
+  const tasks: Record<string, TaskSnapshot> = {};
+  for (let i = 0; i < n; i++) {
+    const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    tasks[id] = task(id, { args: `(${i}, ${i})`, result: String(2 * i), clock: i });
+  }
+  const workers = { 'w1@lab': worker('w1@lab'), 'w2@lab': worker('w2@lab') };
+  return { schema: 'evcam.snapshot/1', seq, taken_at: takenAt, event_count: 3 * n, task_count: n, tasks, workers,
+    changed: { tasks: Object.keys(tasks), workers: Object.keys(workers) } };
+}
+
+/** `base` with some tasks changed (their state and clock bumped) and `changed` listing exactly those. */
+export function evolve(base: Snapshot, seq: number, changedTaskIds: string[], extra: TaskSnapshot[] = []): Snapshot {
+  const tasks = { ...base.tasks };
+  for (const id of changedTaskIds) tasks[id] = { ...tasks[id], state: 'STARTED', clock: tasks[id].clock + 1000 + seq };
+  for (const t of extra) tasks[t.uuid] = t;
+  return { ...base, seq, taken_at: base.taken_at + (seq - base.seq), event_count: base.event_count + changedTaskIds.length,
+    tasks, changed: { tasks: [...changedTaskIds, ...extra.map((t) => t.uuid)], workers: [] } };
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'evcam-s3-test-'));
+}
+
+/** An installed-ready S3Camera over `server` with the test's options. */
+export function makeCamera(input: Record<string, unknown>, opts: { host?: FakeHost; logger?: RecordingLogger } = {}) {
+  const logger = opts.logger ?? new RecordingLogger();
+  const host = opts.host ?? new FakeHost();
+  const camera = new S3Camera({ name: 's3', options: parseOptions(input), logger, host, settings: { freq: 1 } });
+  return { camera, logger, host };
+}
+
+export const shutter = (camera: S3Camera, snapshot: Snapshot) =>
+  camera.onShutter(snapshot, { signal: new AbortController().signal, attempt: 1 });
