@@ -65,9 +65,14 @@ def slow(seconds=5):
     return seconds
 
 
-@app.task(name='tasks.rejecting')
+@app.task(name='tasks.rejecting', acks_late=True)
 def rejecting(requeue=False):
-    """Raises celery.exceptions.Reject -> task-rejected (requeue=False by default)."""
+    """Raises celery.exceptions.Reject -> task-rejected (requeue=False by default).
+
+    acks_late=True is required: Request.reject() only sends task-rejected while the
+    message is still unacknowledged (an early-acked task raising Reject sends nothing).
+    Do not call it with requeue=True unless you want an endless redelivery loop.
+    """
     raise Reject('rejected on purpose', requeue=requeue)
 
 
