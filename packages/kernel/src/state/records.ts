@@ -60,12 +60,12 @@ export class TaskRecord {
   root_id: unknown = null;
   parent_id: unknown = null;
   /**
-   * Ids of the child tasks seen while this task was in memory. Celery keeps a
-   * WeakSet, but its Task objects sit in reference cycles that CPython only frees
-   * at a full collection, so in practice children evicted by the LRU stay listed:
-   * the goldens show exactly that, and so do we.
+   * Celery keeps a WeakSet of child Task objects. They sit in reference cycles, so
+   * which evicted children are still listed depends on when CPython last ran a full
+   * collection; after one (the goldens are taken after gc.collect()) only children
+   * still in State remain. We purge at eviction, which is that collected state.
    */
-  children: Set<string> | null = null;
+  children: Set<TaskRecord> | null = null;
   /** Stream position of the last change (for `changed`). */
   touched = 0;
   /** Cached as_dict(); dropped whenever the task changes. Never mutated once built. */

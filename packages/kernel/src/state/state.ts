@@ -16,7 +16,8 @@ const HEARTBEAT_DRIFT_MAX = 16;
 /**
  * Celery's `celery.events.state.State`, field for field for what a snapshot
  * exports. Differences, all invisible in snapshots: no task heap or
- * tasks_by_type/worker indexes (they only serve queries cameras don't make).
+ * tasks_by_type/worker indexes (they only serve queries cameras don't make),
+ * and evicted tasks are purged at once instead of when garbage-collected.
  */
 export class CeleryState {
   /** LRU maps in Celery's order: insertion order, bumped by parent lookups. */
@@ -27,8 +28,8 @@ export class CeleryState {
   /** Monotonic stream position: one step per folded event, never reset. */
   position = 0;
   private readonly limits: StateLimits;
-  /** Celery's _tasks_to_resolve: ids of children seen before their parent (bounded, oldest dropped). */
-  private readonly orphans = new Map<string, Set<string>>();
+  /** Celery's _tasks_to_resolve: children seen before their parent. */
+  private readonly orphans = new Map<string, Set<TaskRecord>>();
   private readonly typeSplit = new Map<string, [group: string, subject: string]>();
   private readonly driftWarned = new Set<string>();
 
@@ -112,15 +113,11 @@ export class CeleryState {
       if (parent !== undefined) {
         this.tasks.delete(parentId as string); // Celery's tasks[...] lookup bumps the parent's LRU position
         this.tasks.set(parentId as string, parent);
-        this.adopt(parent, uuid, position);
+        this.adopt(parent, task, position);
       } else {
         let waiting = this.orphans.get(parentId as string);
-        if (waiting === undefined) {
-          // Celery never forgets these keys; we keep at most one per task slot.
-          if (this.orphans.size >= (this.limits.maxTasksInMemory || Infinity)) this.orphans.delete(this.orphans.keys().next().value as string);
-          this.orphans.set(parentId as string, (waiting = new Set()));
-        }
-        waiting.add(uuid);
+        if (waiting === undefined) this.orphans.set(parentId as string, (waiting = new Set()));
+        waiting.add(task);
       }
     }
     const waiting = this.orphans.get(uuid);
@@ -130,7 +127,7 @@ export class CeleryState {
     }
   }
 
-  private adopt(parent: TaskRecord, child: string, position: number): void {
+  private adopt(parent: TaskRecord, child: TaskRecord, position: number): void {
     const children = (parent.children ??= new Set());
     if (children.has(child)) return;
     children.add(child);
@@ -141,7 +138,9 @@ export class CeleryState {
   private insertTask(task: TaskRecord): void {
     const limit = this.limits.maxTasksInMemory;
     if (limit && this.tasks.size >= limit) {
-      this.tasks.delete(this.tasks.keys().next().value as string);
+      const oldest = this.tasks.values().next().value as TaskRecord;
+      this.tasks.delete(oldest.uuid);
+      this.forget(oldest);
     }
     this.tasks.set(task.uuid, task);
   }
@@ -152,6 +151,16 @@ export class CeleryState {
       this.workers.delete(this.workers.keys().next().value as string);
     }
     this.workers.set(worker.hostname, worker);
+  }
+
+  /** An evicted task leaves its parent's children and the orphan index (Celery: when GC'd). */
+  private forget(task: TaskRecord): void {
+    const parentId = task.parent_id as string | null;
+    if (!parentId) return;
+    const parent = this.tasks.get(parentId);
+    if (parent?.children?.delete(task)) parent.dict = null;
+    const waiting = this.orphans.get(parentId);
+    if (waiting?.delete(task) && waiting.size === 0) this.orphans.delete(parentId);
   }
 
   private checkDrift(worker: WorkerRecord, localReceived: number, timestamp: number): void {
@@ -179,14 +188,23 @@ export class CeleryState {
       return;
     }
     for (const [uuid, task] of this.tasks) {
-      if (READY_STATES.has(task.state as string)) this.tasks.delete(uuid);
+      if (READY_STATES.has(task.state as string)) {
+        this.tasks.delete(uuid);
+        this.forget(task);
+      }
     }
   }
 
-  /** Celery's Task.as_dict() with worker as hostname and children sorted. */
+  /** Celery's Task.as_dict() with worker as hostname and children sorted and still in State. */
   taskDict(task: TaskRecord): TaskSnapshot {
     if (task.dict !== null) return task.dict;
-    const children = task.children === null ? [] : [...task.children].sort();
+    let children: string[] = [];
+    if (task.children !== null && task.children.size > 0) {
+      for (const child of task.children) {
+        if (this.tasks.get(child.uuid) === child) children.push(child.uuid);
+      }
+      children = children.sort();
+    }
     const dict = {
       uuid: task.uuid, name: task.name, state: task.state, received: task.received, sent: task.sent,
       started: task.started, rejected: task.rejected, succeeded: task.succeeded, failed: task.failed,
