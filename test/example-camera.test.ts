@@ -30,6 +30,7 @@ test('the example camera compiles and is at most 40 lines', () => {
   assert.ok(lines <= 40, `examples/console-camera/index.ts has ${lines} lines`);
   const guide = readFileSync(join(ROOT, 'docs', 'writing-a-camera.md'), 'utf8');
   assert.ok(guide.includes(readFileSync(join(EXAMPLE, 'index.ts'), 'utf8').trimEnd()), 'docs/writing-a-camera.md must show examples/console-camera/index.ts verbatim');
+  assert.ok(readFileSync(join(ROOT, 'README.md'), 'utf8').includes(readFileSync(join(EXAMPLE, 'index.ts'), 'utf8').trimEnd()), 'README.md must show examples/console-camera/index.ts verbatim');
 });
 
 if (compiled.status === 0) {
