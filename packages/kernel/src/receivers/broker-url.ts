@@ -35,12 +35,15 @@ export function parseAmqpUrl(url: string): AmqpUrl {
     throw new EvcamError(ErrorCodes.BROKER_URL, 'broker URL is not a valid URL: write it like amqp://user:password@host:5672/vhost.');
   }
   const protocol = AMQP_SCHEMES[parsed.protocol.toLowerCase()];
-  if (!protocol) brokerKind(url);
+  if (!protocol) {
+    brokerKind(url); // unknown schemes get the list of supported ones
+    throw new EvcamError(ErrorCodes.BROKER_URL, `${parsed.protocol}// is not an AMQP broker URL: use amqp:// or amqps:// here.`);
+  }
   const path = parsed.pathname;
   const vhost = path === '' || path === '/' ? '/' : decodeURIComponent(path.slice(1));
   return {
-    protocol: protocol!,
-    hostname: parsed.hostname || '127.0.0.1',
+    protocol,
+    hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', // IPv6 literals lose their brackets
     port: parsed.port ? Number(parsed.port) : protocol === 'amqps' ? 5671 : 5672,
     username: parsed.username ? decodeURIComponent(parsed.username) : 'guest',
     password: parsed.password ? decodeURIComponent(parsed.password) : 'guest',
