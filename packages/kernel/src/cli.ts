@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { EvcamError, ErrorCodes, type Logger } from '@evcam/camera-api';
 import { Command, Option } from 'commander';
 import { loadConfig, parseCameraOptions, type LoadedConfig } from './config/load.js';
@@ -138,9 +139,21 @@ async function run(flags: CommonFlags): Promise<number> {
       const limit = config.limit;
       kernel.ingestor.onFold = (folded) => { if (folded >= limit) { kernel.ingestor.onFold = null; limitReached(); } };
     }
+    if (config.checkpoint?.file !== undefined) {
+      const { Checkpointer, isCheckpointedReceiver } = await import('./checkpoint/checkpointer.js');
+      const receiver = isCheckpointedReceiver(kernel.receiver) ? kernel.receiver : null;
+      kernel.checkpointer = new Checkpointer(resolvePath(config.checkpoint.file), kernel.state, kernel.ingestor, receiver,
+        kernel.timer, logger.child({ component: 'checkpoint' }), config);
+      kernel.checkpointer.restore();
+    }
     const { startHttp } = await import('./http.js');
     const http = config.http ? await startHttp(config.http, kernel, logger) : null;
-    await kernel.start();
+    try {
+      await kernel.start();
+    } catch (err) {
+      await http?.close();
+      throw err;
+    }
     const why = await Promise.race([signals.stopped, limited]);
     logger.info({ why, folded: kernel.ingestor.metrics.folded }, 'stopping');
     await kernel.stop();

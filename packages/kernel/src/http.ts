@@ -1,14 +1,68 @@
-import { createServer } from 'node:http';
-import type { Logger } from '@evcam/camera-api';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EvcamError, ErrorCodes, type Logger } from '@evcam/camera-api';
+import { renderMetrics } from './http/metrics.js';
 import type { Kernel } from './kernel.js';
 
-/** Placeholder until the health endpoint lands: serves a minimal /healthz. */
-export async function startHttp(settings: { port: number; host: string }, kernel: Kernel, logger: Logger): Promise<{ close(): Promise<void> }> {
+export interface HttpEndpoint {
+  /** The bound port (useful with port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** /healthz as JSON: overall status, receiver, every camera, State sizes, checkpoint. */
+export function healthDocument(kernel: Kernel): { status: 'ok' | 'degraded'; [key: string]: unknown } {
+  const receiver = kernel.receiver.health();
+  const cameras = kernel.cameras.map((c) => ({ name: c.name, ...c.health }));
+  const degraded = !receiver.connected || cameras.some((c) => c.status !== 'ok');
+  return {
+    status: degraded ? 'degraded' : 'ok',
+    receiver,
+    cameras,
+    state: { tasks: kernel.state.tasks.size, workers: kernel.state.workers.size, eventCount: kernel.state.eventCount, taskCount: kernel.state.taskCount },
+    ingest: { messages: kernel.ingestor.metrics.messages, folded: kernel.ingestor.metrics.folded, bad: kernel.ingestor.metrics.badTotal() },
+    checkpoint: kernel.checkpointer?.metrics ?? null,
+  };
+}
+
+function respond(kernel: Kernel, req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+  } else if (path === '/healthz') {
+    // 200 while the process serves: the kernel heals itself, so a liveness probe must not restart it for a broker outage.
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(healthDocument(kernel)));
+  } else if (path === '/metrics') {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(renderMetrics(kernel));
+  } else {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
+  }
+}
+
+/** Serve /healthz and /metrics (off unless http.port is configured). */
+export async function startHttp(settings: { port: number; host: string }, kernel: Kernel, logger: Logger): Promise<HttpEndpoint> {
   const server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ receiver: kernel.receiver.health() }));
+    try {
+      respond(kernel, req, res);
+    } catch (err) {
+      logger.error({ err, url: req.url }, 'http handler failed');
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }
   });
-  await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve));
-  logger.info({ port: settings.port }, 'http listening');
-  return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new EvcamError(ErrorCodes.CONFIG_INVALID,
+      `cannot serve /healthz and /metrics on ${settings.host}:${settings.port} (${err.code ?? err.message}); choose another http.port.`, { cause: err })));
+    server.listen(settings.port, settings.host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ host: settings.host, port }, 'serving /healthz and /metrics');
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }

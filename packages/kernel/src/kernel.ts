@@ -2,10 +2,11 @@ import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import {
-  EvcamError, ErrorCodes, type CameraHost, type Clock, type Logger, type Polaroid, type Timer,
+  EvcamError, ErrorCodes, shutterSignal, type CameraHost, type Clock, type Logger, type Polaroid, type Timer,
 } from '@evcam/camera-api';
 import { Container, inject, injectable } from 'inversify';
 import { planCameras } from './cameras/loader.js';
+import type { Checkpointer } from './checkpoint/checkpointer.js';
 import type { ComponentSpec, ResolvedConfig } from './config/schema.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { AmqpReceiver } from './receivers/amqp.js';
@@ -142,6 +143,9 @@ export async function buildContainer(options: BuildOptions): Promise<Container> 
 export class Kernel {
   private stopped = false;
   private readonly retryTimers = new Set<() => void>();
+  private disconnectCheckpoints: (() => void) | null = null;
+  /** Set before start() to checkpoint the State (see checkpoint/checkpointer.ts). */
+  checkpointer: Checkpointer | null = null;
 
   constructor(
     @inject(TOKENS.Config) readonly config: ResolvedConfig,
@@ -157,6 +161,22 @@ export class Kernel {
   async start(options: { receive?: boolean } = {}): Promise<void> {
     for (const camera of this.cameras) await this.installCamera(camera, 1);
     if (options.receive !== false) await this.receiver.start();
+    this.scheduleCheckpoints();
+  }
+
+  /** Every checkpoint.interval seconds, or by default at each shutter of the first camera. */
+  private scheduleCheckpoints(): void {
+    const checkpointer = this.checkpointer;
+    if (checkpointer === null) return;
+    const interval = this.config.checkpoint?.interval;
+    const first = this.cameras[0]?.name;
+    if (interval !== undefined || first === undefined) {
+      checkpointer.every(interval ?? this.config.freq);
+    } else {
+      this.disconnectCheckpoints = shutterSignal.connect(({ camera }) => {
+        if (camera === first) void checkpointer.write();
+      });
+    }
   }
 
   private async installCamera(camera: Polaroid, attempt: number): Promise<void> {
@@ -166,8 +186,11 @@ export class Kernel {
     } catch (err) {
       const retryable = EvcamError.is(err) && err.retryable;
       if (!retryable || this.config.cameraStartPolicy === 'exit') {
-        throw EvcamError.is(err) ? err : new EvcamError(ErrorCodes.CAMERA_START,
-          `camera "${camera.name}" failed to start: ${(err as Error).message}`, { cause: err });
+        // Say which camera: with several, the camera's own message may not.
+        const why = EvcamError.is(err) && err.message.includes(camera.name) ? err.message : (err as Error)?.message ?? String(err);
+        throw new EvcamError(EvcamError.is(err) ? err.code : ErrorCodes.CAMERA_START,
+          `camera "${camera.name}" failed to start: ${why}${retryable ? ' (cameraStartPolicy is "exit"; "retry" would wait for the backend)' : ''}`,
+          { cause: err, retryable });
       }
       const delay = Math.min(this.config.maxBackoff, 2 ** Math.min(attempt, 10));
       this.logger.warn({ err, camera: camera.name, attempt, retryInSecs: delay },
@@ -180,15 +203,18 @@ export class Kernel {
     }
   }
 
-  /** Stop consuming, take the final shutter through every camera, close. */
+  /** Stop consuming, take the final shutter through every camera, write the final checkpoint, close. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     for (const cancel of this.retryTimers) cancel();
+    this.disconnectCheckpoints?.();
     await this.receiver.pause?.().catch((err: unknown) => this.logger.warn({ err }, 'pausing the receiver failed'));
     await Promise.all(this.cameras.map((camera) => camera.cancel().catch((err: unknown) => {
       this.logger.error({ err, camera: camera.name }, 'camera failed to stop cleanly');
     })));
+    // After the last fold and before the connection closes: its acks need the channel.
+    await this.checkpointer?.close().catch((err: unknown) => this.logger.error({ err }, 'final checkpoint failed'));
     await this.receiver.stop().catch((err: unknown) => this.logger.warn({ err }, 'closing the receiver failed'));
   }
 }

@@ -49,6 +49,15 @@ export class Ingestor {
     this.utcoffset = this.localUtcoffset();
   }
 
+  /** The receiver's Lamport clock, saved and restored by checkpoints. */
+  get lamportClock(): number {
+    return this.lamport;
+  }
+
+  set lamportClock(value: number) {
+    this.lamport = value;
+  }
+
   /** Receive one broker message (a single event or a task.multi array). */
   receive(msg: RawMessage, receivedAt: number): void {
     this.metrics.messages++;

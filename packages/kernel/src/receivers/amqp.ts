@@ -345,7 +345,11 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     this.stopping = true;
     this.abort.abort();
     const connection = this.connection;
+    const channel = this.channel;
     this.connection = this.channel = null;
+    // Close the channel first: its close handshake flushes the last acks, which a
+    // connection close could overtake.
+    if (channel) await channel.close().catch(() => {});
     if (connection) await connection.close().catch(() => {});
     this.state.connected = false;
     await this.loop?.catch(() => {});

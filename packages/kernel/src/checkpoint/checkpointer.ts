@@ -1,0 +1,174 @@
+import type { Cancel, Logger, Timer } from '@evcam/camera-api';
+import type { Ingestor } from '../ingest/ingestor.js';
+import type { CeleryState } from '../state/state.js';
+import type { GuardCut } from './redelivery.js';
+import { IncompatibleCheckpoint, restoreState, saveState } from './state-codec.js';
+import { CHECKPOINT_FORMAT, moveAside, readCheckpoint, writeCheckpoint, type CheckpointDocument } from './store.js';
+
+/** A receiver that acknowledges only what a checkpoint covers (AMQP no-loss mode). */
+export interface CheckpointedReceiver {
+  /** Fingerprints of folded-but-unacked messages; commit() acks them. Synchronous with the State. */
+  checkpointCut(): GuardCut;
+  /** Fingerprints restored from a checkpoint: those messages are skipped if redelivered. */
+  expectRedelivered(fingerprints: readonly string[]): void;
+  /** Set by the checkpointer: called when many messages wait for a checkpoint. */
+  onAckBacklog: (() => void) | null;
+}
+
+export function isCheckpointedReceiver(receiver: unknown): receiver is CheckpointedReceiver {
+  return typeof (receiver as Partial<CheckpointedReceiver>)?.checkpointCut === 'function';
+}
+
+export interface CheckpointMetrics {
+  writes: number;
+  failures: number;
+  /** Checkpoints put off because the State was held for a clear_after shutter. */
+  deferred: number;
+  lastDurationMs: number | null;
+  lastBytes: number | null;
+  lastWrittenAt: number | null;
+  restoredEvents: number | null;
+}
+
+export type RestoreOutcome = 'missing' | 'restored' | 'moved-aside';
+
+/** While the State is held, events are buffered, not folded: a checkpoint then would ack messages it lacks. */
+const HELD_RETRY_SECS = 0.05;
+
+/**
+ * Saves the State (plus the receiver's Lamport clock and the fingerprints of
+ * unacknowledged messages) to one file, atomically, and restores it at start.
+ * In no-loss mode the receiver's acks wait for the checkpoint that covers them.
+ */
+export class Checkpointer {
+  readonly metrics: CheckpointMetrics = {
+    writes: 0, failures: 0, deferred: 0, lastDurationMs: null, lastBytes: null, lastWrittenAt: null, restoredEvents: null,
+  };
+  private inFlight: Promise<void> | null = null;
+  private again = false;
+  private stopTimer: Cancel | null = null;
+  private retryHeld: Cancel | null = null;
+  private closed = false;
+
+  constructor(
+    readonly file: string,
+    private readonly state: CeleryState,
+    private readonly ingestor: Ingestor,
+    private readonly receiver: CheckpointedReceiver | null,
+    private readonly timer: Timer,
+    private readonly logger: Logger,
+    private readonly limits: { maxTasksInMemory: number; maxWorkersInMemory: number },
+  ) {
+    if (receiver !== null) receiver.onAckBacklog = () => { void this.write(); };
+  }
+
+  /** Restore the State from the file, if there is a usable one. Never throws for a bad file. */
+  restore(): RestoreOutcome {
+    const read = readCheckpoint(this.file);
+    if (read.kind === 'missing') {
+      this.logger.info({ checkpoint: this.file }, 'no checkpoint yet; starting with an empty State');
+      return 'missing';
+    }
+    if (read.kind === 'ok') {
+      try {
+        restoreState(this.state, read.document.state, this.limits);
+        this.ingestor.lamportClock = Math.max(this.ingestor.lamportClock, read.document.lamport);
+        this.receiver?.expectRedelivered(read.document.fingerprints.filter((f) => typeof f === 'string'));
+        this.metrics.restoredEvents = this.state.eventCount;
+        this.logger.info({ checkpoint: this.file, writtenAt: read.document.writtenAt, eventCount: this.state.eventCount,
+          tasks: this.state.tasks.size, workers: this.state.workers.size, unacked: read.document.fingerprints.length },
+        'restored the State from the checkpoint');
+        return 'restored';
+      } catch (err) {
+        if (!(err instanceof IncompatibleCheckpoint)) throw err;
+        return this.setAside(`its State is malformed: ${err.message}`);
+      }
+    }
+    return this.setAside(read.why);
+  }
+
+  private setAside(why: string): RestoreOutcome {
+    let aside: string;
+    try {
+      aside = moveAside(this.file);
+    } catch (err) {
+      // Cannot even rename it: starting empty is still better than not starting; the next write replaces it.
+      this.logger.error({ err, checkpoint: this.file, why }, 'checkpoint is unusable and could not be moved aside; starting with an empty State');
+      return 'moved-aside';
+    }
+    this.logger.error({ checkpoint: this.file, movedTo: aside, why },
+      'checkpoint is unusable (corrupt or from an incompatible version): moved it aside and starting with an empty State; inspect or delete the moved file');
+    return 'moved-aside';
+  }
+
+  /** Checkpoint every `interval` seconds. */
+  every(interval: number): void {
+    this.stopTimer = this.timer.callRepeatedly(interval, () => { void this.write(); });
+  }
+
+  /** Write a checkpoint now (or right after the one in flight). Never rejects. */
+  write(): Promise<void> {
+    if (this.closed) return this.inFlight ?? Promise.resolve();
+    if (this.inFlight !== null) {
+      this.again = true;
+      return this.inFlight;
+    }
+    this.inFlight = this.writeLoop().finally(() => { this.inFlight = null; });
+    return this.inFlight;
+  }
+
+  private async writeLoop(): Promise<void> {
+    do {
+      this.again = false;
+      if (this.ingestor.holding >= 0) {
+        this.metrics.deferred++;
+        this.retryHeld ??= this.timer.callLater(HELD_RETRY_SECS, () => { this.retryHeld = null; void this.write(); });
+        return;
+      }
+      await this.writeOnce();
+    } while (this.again && !this.closed);
+  }
+
+  private async writeOnce(): Promise<void> {
+    const started = performance.now();
+    // Everything up to the await is one synchronous cut: State, clock and unacked messages agree.
+    const cut = this.receiver?.checkpointCut() ?? null;
+    const document: CheckpointDocument = {
+      format: CHECKPOINT_FORMAT,
+      writtenAt: Date.now() / 1000,
+      lamport: this.ingestor.lamportClock,
+      fingerprints: cut?.fingerprints ?? [],
+      state: saveState(this.state),
+    };
+    const json = JSON.stringify(document);
+    try {
+      await writeCheckpoint(this.file, json);
+    } catch (err) {
+      this.metrics.failures++;
+      this.logger.error({ err, checkpoint: this.file }, 'writing the checkpoint failed; messages stay unacknowledged until one succeeds');
+      return;
+    }
+    if (process.env.EVCAM_FAILPOINT === 'after-checkpoint-write') process.kill(process.pid, 'SIGKILL'); // crash tests only
+    cut?.commit();
+    const m = this.metrics;
+    m.writes++;
+    m.lastDurationMs = performance.now() - started;
+    m.lastBytes = json.length;
+    m.lastWrittenAt = document.writtenAt;
+    this.logger.trace({ checkpoint: this.file, bytes: json.length, eventCount: document.state.eventCount }, 'checkpoint written');
+  }
+
+  /** The final checkpoint at shutdown: after the last fold, before the receiver closes. */
+  async close(): Promise<void> {
+    this.stopTimer?.();
+    this.retryHeld?.();
+    this.stopTimer = this.retryHeld = null;
+    while (this.inFlight !== null) await this.inFlight;
+    if (this.ingestor.holding >= 0) {
+      this.logger.warn({ checkpoint: this.file }, 'State still held at shutdown; final checkpoint skipped (the previous one stands)');
+    } else {
+      await this.writeOnce();
+    }
+    this.closed = true;
+  }
+}

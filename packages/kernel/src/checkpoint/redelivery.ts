@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+
+/** Identifies a broker message by its body (Celery events carry their own timestamp and clock). */
+export function fingerprint(body: Buffer | string): string {
+  return createHash('sha1').update(body).digest('base64');
+}
+
+/** What a checkpoint takes from the guard, and how it confirms the messages are covered. */
+export interface GuardCut {
+  /** Every message whose events are in State but which may come back. */
+  fingerprints: string[];
+  /** Call once the checkpoint holding these is on disk (and acked). */
+  commit(): void;
+}
+
+/**
+ * Makes redelivery idempotent. A message folded but not yet acknowledged may
+ * come back (`redelivered` set by the broker) after a crash or a lost channel.
+ * Its fingerprint is then in `expected` and it is skipped, counted as duplicate.
+ * Both sets are bounded by the prefetch window (unacked messages).
+ */
+export class RedeliveryGuard {
+  /** Folded (or skipped) on the current channel since the last ack, in delivery order. */
+  private pending: string[] = [];
+  /** Folded earlier, never acknowledged: will be skipped if redelivered. Count per fingerprint. */
+  private readonly expected = new Map<string, number>();
+  private expectedSize = 0;
+  private generation = 0;
+  duplicates = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Seed from a restored checkpoint. */
+  expect(fingerprints: readonly string[]): void {
+    for (const fp of fingerprints) this.addExpected(fp);
+  }
+
+  /** Returns true when the message was folded before and must be skipped. */
+  admit(fp: string, redelivered: boolean): boolean {
+    this.pending.push(fp);
+    if (!redelivered || this.expectedSize === 0) return false;
+    const n = this.expected.get(fp);
+    if (n === undefined) return false;
+    if (n === 1) this.expected.delete(fp);
+    else this.expected.set(fp, n - 1);
+    this.expectedSize--;
+    this.duplicates++;
+    return true;
+  }
+
+  /** Everything up to now is acknowledged (ack-after-fold mode). */
+  acked(): void {
+    this.pending.length = 0;
+  }
+
+  /** The channel died: its unacked messages will be redelivered, but their events are folded. */
+  channelLost(): void {
+    for (const fp of this.pending) this.addExpected(fp);
+    this.pending = [];
+    this.generation++;
+  }
+
+  /** A consistent cut for a checkpoint taken now (synchronously with the State). */
+  cut(ack: () => void): GuardCut {
+    const fingerprints: string[] = [];
+    for (const [fp, n] of this.expected) for (let i = 0; i < n; i++) fingerprints.push(fp);
+    for (const fp of this.pending) fingerprints.push(fp);
+    const count = this.pending.length;
+    const generation = this.generation;
+    return {
+      fingerprints,
+      commit: () => {
+        if (generation !== this.generation) return; // channel lost meanwhile: those messages come back as expected
+        ack();
+        this.pending.splice(0, count);
+      },
+    };
+  }
+
+  get unacked(): number {
+    return this.pending.length;
+  }
+
+  private addExpected(fp: string): void {
+    this.expected.set(fp, (this.expected.get(fp) ?? 0) + 1);
+    this.expectedSize++;
+    // Acked messages never come back; forget the oldest ones beyond the window.
+    while (this.expectedSize > this.capacity) {
+      const [oldest, n] = this.expected.entries().next().value as [string, number];
+      if (n === 1) this.expected.delete(oldest);
+      else this.expected.set(oldest, n - 1);
+      this.expectedSize--;
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import { TaskRecord, WorkerRecord } from '../state/records.js';
+import type { CeleryState } from '../state/state.js';
+
+/** The exported fields of Celery's Task, copied as they are (worker and children are relations). */
+const TASK_FIELDS = [
+  'name', 'state', 'received', 'sent', 'started', 'rejected', 'succeeded', 'failed', 'retried', 'revoked',
+  'args', 'kwargs', 'eta', 'expires', 'retries', 'result', 'exception', 'timestamp', 'runtime', 'traceback',
+  'exchange', 'routing_key', 'clock', 'client', 'root_id', 'parent_id',
+] as const;
+
+/** The exported fields of Celery's Worker (heartbeats are copied separately). */
+const WORKER_FIELDS = ['pid', 'freq', 'clock', 'active', 'processed', 'loadavg', 'sw_ident', 'sw_ver', 'sw_sys'] as const;
+
+export interface SavedTask {
+  uuid: string;
+  fields: Record<string, unknown>;
+  /** Hostname of the task's worker (which may have left the workers LRU). */
+  worker: string | null;
+  /** Ids of the children a snapshot lists (children still in State). */
+  children: string[];
+  touched: number;
+}
+
+export interface SavedWorker {
+  hostname: string;
+  fields: Record<string, unknown>;
+  heartbeats: number[];
+  touched: number;
+}
+
+export interface SavedState {
+  eventCount: number;
+  taskCount: number;
+  position: number;
+  /** In LRU order, oldest first. */
+  tasks: SavedTask[];
+  workers: SavedWorker[];
+  /** Celery's _tasks_to_resolve: [parent id, ids of children waiting for it], oldest first. */
+  orphans: [string, string[]][];
+}
+
+/** The State as plain JSON values, built only from its public fields. */
+export function saveState(state: CeleryState): SavedState {
+  const tasks: SavedTask[] = [];
+  for (const task of state.tasks.values()) {
+    const fields: Record<string, unknown> = {};
+    for (const key of TASK_FIELDS) fields[key] = task[key];
+    const children: string[] = [];
+    if (task.children !== null) for (const child of task.children) if (inState(state, child)) children.push(uuidOf(child));
+    tasks.push({ uuid: task.uuid, fields, worker: task.worker?.hostname ?? null, children, touched: task.touched });
+  }
+  const workers: SavedWorker[] = [];
+  for (const worker of state.workers.values()) {
+    const fields: Record<string, unknown> = {};
+    for (const key of WORKER_FIELDS) fields[key] = worker[key];
+    workers.push({ hostname: worker.hostname, fields, heartbeats: worker.heartbeats.slice(), touched: worker.touched });
+  }
+  const orphans: [string, string[]][] = [];
+  const index = orphanIndex(state);
+  if (index !== null) {
+    for (const [parentId, waiting] of index) orphans.push([parentId, [...waiting].filter((c) => inState(state, c)).map(uuidOf)]);
+  }
+  return { eventCount: state.eventCount, taskCount: state.taskCount, position: state.position, tasks, workers, orphans };
+}
+
+/**
+ * CeleryState keeps _tasks_to_resolve private; a checkpoint must carry it or a
+ * parent arriving after a restart would not adopt its earlier children. Read by
+ * shape so a State without one (a custom component) still checkpoints.
+ */
+function orphanIndex(state: CeleryState): Map<string, Set<TaskRecord | string>> | null {
+  const index = (state as unknown as { orphans?: unknown }).orphans;
+  return index instanceof Map ? index as Map<string, Set<TaskRecord | string>> : null;
+}
+
+/** Children and orphans are held as records; an id is accepted too, so the file format does not depend on it. */
+const uuidOf = (child: TaskRecord | string): string => (typeof child === 'string' ? child : child.uuid);
+const inState = (state: CeleryState, child: TaskRecord | string): boolean =>
+  typeof child === 'string' || state.tasks.get(child.uuid) === child;
+
+function records(state: CeleryState, uuids: readonly string[]): Set<TaskRecord> {
+  const out = new Set<TaskRecord>();
+  for (const uuid of uuids) {
+    const task = state.tasks.get(uuid);
+    if (task !== undefined) out.add(task);
+  }
+  return out;
+}
+
+/** Thrown for a checkpoint whose shape is not what saveState writes. */
+export class IncompatibleCheckpoint extends Error {}
+
+function check(condition: boolean, what: string): asserts condition {
+  if (!condition) throw new IncompatibleCheckpoint(what);
+}
+
+/**
+ * Rebuild an empty State from a saved one: records, worker relations, children,
+ * orphans waiting for their parent, LRU order, counters, stream position and
+ * `touched` marks (so `changed` stays right).
+ */
+export function restoreState(state: CeleryState, saved: SavedState, limits: { maxTasksInMemory: number; maxWorkersInMemory: number }): void {
+  validate(state, saved);
+  // Keep the newest entries if the limits shrank since the checkpoint was written.
+  const workers = limits.maxWorkersInMemory ? saved.workers.slice(-limits.maxWorkersInMemory) : saved.workers;
+  const tasks = limits.maxTasksInMemory ? saved.tasks.slice(-limits.maxTasksInMemory) : saved.tasks;
+  for (const w of workers) {
+    const worker = new WorkerRecord(w.hostname);
+    for (const key of WORKER_FIELDS) if (key in w.fields) (worker as unknown as Record<string, unknown>)[key] = w.fields[key];
+    worker.heartbeats = w.heartbeats.slice();
+    worker.touched = w.touched;
+    state.workers.set(worker.hostname, worker);
+  }
+  const detachedWorkers = new Map<string, WorkerRecord>();
+  for (const t of tasks) {
+    const task = new TaskRecord(t.uuid);
+    for (const key of TASK_FIELDS) if (key in t.fields) (task as unknown as Record<string, unknown>)[key] = t.fields[key];
+    if (t.worker !== null) {
+      let worker = state.workers.get(t.worker) ?? detachedWorkers.get(t.worker);
+      if (worker === undefined) detachedWorkers.set(t.worker, (worker = new WorkerRecord(t.worker)));
+      task.worker = worker;
+    }
+    task.touched = t.touched;
+    state.tasks.set(task.uuid, task);
+  }
+  for (const t of tasks) {
+    if (t.children.length > 0) (state.tasks.get(t.uuid) as TaskRecord).children = records(state, t.children);
+  }
+  const index = orphanIndex(state);
+  if (index !== null) {
+    for (const [parentId, waiting] of saved.orphans ?? []) {
+      const children = records(state, waiting);
+      if (children.size > 0) index.set(parentId, children);
+    }
+  }
+  state.eventCount = saved.eventCount;
+  state.taskCount = saved.taskCount;
+  state.position = saved.position;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Check everything before touching the State, so a bad file leaves it empty. */
+function validate(state: CeleryState, saved: SavedState): void {
+  check(state.tasks.size === 0 && state.workers.size === 0 && state.position === 0, 'restore needs an empty State');
+  check(isObject(saved) && Array.isArray(saved.tasks) && Array.isArray(saved.workers), 'tasks/workers are not arrays');
+  check(isCount(saved.eventCount) && isCount(saved.taskCount) && isCount(saved.position), 'counters are not integers');
+  check(saved.orphans === undefined || (Array.isArray(saved.orphans) && saved.orphans.every((o: unknown) =>
+    Array.isArray(o) && typeof o[0] === 'string' && Array.isArray(o[1]) && o[1].every((c: unknown) => typeof c === 'string'))),
+  'orphans is malformed');
+  for (const w of saved.workers as unknown[]) {
+    check(isObject(w) && typeof w.hostname === 'string' && isObject(w.fields) && isCount(w.touched) &&
+      Array.isArray(w.heartbeats) && w.heartbeats.every((h) => typeof h === 'number'), 'a worker entry is malformed');
+  }
+  for (const t of saved.tasks as unknown[]) {
+    check(isObject(t) && typeof t.uuid === 'string' && isObject(t.fields) && isCount(t.touched) &&
+      (t.worker === null || typeof t.worker === 'string') && Array.isArray(t.children) &&
+      t.children.every((c) => typeof c === 'string'), 'a task entry is malformed');
+  }
+}

@@ -1,0 +1,88 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { SavedState } from './state-codec.js';
+
+/** Bump when the layout changes; older files are moved aside, never misread. */
+export const CHECKPOINT_FORMAT = 'evcam.checkpoint/1';
+
+export interface CheckpointDocument {
+  format: typeof CHECKPOINT_FORMAT;
+  /** Wall clock of the write, epoch seconds (for operators; never used to restore). */
+  writtenAt: number;
+  /** The receiver's Lamport clock (task-sent clocks are derived from it). */
+  lamport: number;
+  /**
+   * Fingerprints of broker messages whose events are in `state` but which may not
+   * have been acknowledged yet: a redelivered message with one of these is skipped.
+   */
+  fingerprints: string[];
+  state: SavedState;
+}
+
+export type ReadResult =
+  | { kind: 'missing' }
+  | { kind: 'ok'; document: CheckpointDocument }
+  | { kind: 'unusable'; why: string };
+
+/** Read and check the envelope of a checkpoint file (the State is checked on restore). */
+export function readCheckpoint(file: string): ReadResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    return { kind: 'unusable', why: `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return { kind: 'unusable', why: `it is not JSON (${text.length} bytes; truncated or corrupt)` };
+  }
+  const d = doc as Partial<CheckpointDocument> | null;
+  if (d === null || typeof d !== 'object') return { kind: 'unusable', why: 'it is not a checkpoint object' };
+  if (d.format !== CHECKPOINT_FORMAT) {
+    return { kind: 'unusable', why: `format is ${JSON.stringify(d.format)}, this kernel reads ${CHECKPOINT_FORMAT}` };
+  }
+  if (!Number.isFinite(d.lamport) || !Array.isArray(d.fingerprints) || d.state === null || typeof d.state !== 'object') {
+    return { kind: 'unusable', why: 'lamport, fingerprints or state is missing' };
+  }
+  return { kind: 'ok', document: d as CheckpointDocument };
+}
+
+/** Rename an unusable checkpoint to <file>.corrupt-<time> so it can be inspected; returns the new path. */
+export function moveAside(file: string, now = new Date()): string {
+  const aside = `${file}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(file, aside);
+  return aside;
+}
+
+/**
+ * Write atomically: temporary file in the same directory, fsync, rename, fsync
+ * the directory. A crash at any point leaves the old or the new checkpoint, whole.
+ */
+export async function writeCheckpoint(file: string, json: string): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  const handle = await open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(json, 'utf8');
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  await handle.close();
+  await rename(tmp, file);
+  syncDirectory(dirname(file));
+}
+
+function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try { fsyncSync(fd); } finally { closeSync(fd); }
+  } catch {
+    // some filesystems refuse fsync on directories; the rename is still atomic
+  }
+}
