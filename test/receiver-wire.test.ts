@@ -157,7 +157,7 @@ describe('AMQP receiver on the wire (real RabbitMQ)', () => {
       const dir = mkdtempSync(join(tmpdir(), 'evcam-wire-'));
       const run = await runKernel(kernelArgs(url, dir), { timeoutMs: 15_000 });
       assert.equal(run.code, 69, `exit code (null: still retrying after 15 s)\n${run.stderr.slice(-2000)}`);
-      assert.match(run.stderr, /EVCAM_ERR_BROKER_CONNECT: .*check the user, password and vhost/);
+      assert.match(run.stderr, /EVCAM_ERR_BROKER_CONNECT: .*(check the user, password and vhost|check that the vhost exists)/);
       assert.doesNotMatch(run.stderr, /wrong@/, 'the password is never logged');
     });
   }

@@ -18,6 +18,11 @@ const ACK_EVERY = 256;
 const ACK_DELAY_MS = 50;
 
 /** Errors only the user can fix: retrying would not help. */
+/** amqplib's only words for a connection closed during open (unknown vhost, no permission). */
+function isVhostRefusal(err: unknown): boolean {
+  return /Expected ConnectionOpenOk; got <ConnectionClose/.test(String((err as Error)?.message ?? err));
+}
+
 function isFatalConnectError(err: unknown): boolean {
   const message = String((err as Error)?.message ?? err);
   return /ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b|PRECONDITION[-_]FAILED|\b406\b|ENOTFOUND/.test(message);
@@ -107,10 +112,31 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
   }
 
   async start(): Promise<void> {
-    const first = this.connectOnce();
     try {
-      await first;
-    } catch (err) {
+      await this.connectOnce();
+    } catch (caught) {
+      let err = caught;
+      // RabbitMQ closes the connection while opening an unknown (or forbidden) vhost, and
+      // amqplib reports it without the reason. A broker that is still booting does the same
+      // briefly, so only a refusal that persists for a few seconds counts as the user's mistake.
+      for (let attempt = 0; attempt < 3 && isVhostRefusal(err); attempt++) {
+        await new Promise((resolveDelay) => setTimeout(resolveDelay, 1000));
+        try {
+          await this.connectOnce();
+          err = null;
+          break;
+        } catch (again) {
+          err = again;
+        }
+      }
+      if (err === null) {
+        this.loop = this.reconnectLoop();
+        return;
+      }
+      if (isVhostRefusal(err)) {
+        throw new EvcamError(ErrorCodes.BROKER_CONNECT,
+          `the broker closed the connection while opening vhost "${this.url.vhost}": check that the vhost exists and that user "${this.url.username}" may use it (rabbitmqctl list_permissions -p <vhost>).`, { cause: err });
+      }
       if (EvcamError.is(err) || isFatalConnectError(err)) {
         throw EvcamError.is(err) ? err : new EvcamError(ErrorCodes.BROKER_CONNECT,
           `the broker refused the connection (${(err as Error).message}): check the user, password and vhost in the broker URL.`, { cause: err });
@@ -164,7 +190,9 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     const u = this.url;
     const options: Options.Connect = {
       protocol: u.protocol, hostname: u.hostname, port: u.port, username: u.username, password: u.password, vhost: u.vhost,
-      ...(this.settings.heartbeat !== undefined ? { heartbeat: this.settings.heartbeat } : {}),
+      // receiver.heartbeat, else kombu's ?heartbeat=N in the URL, else the server's value
+      ...(this.settings.heartbeat !== undefined ? { heartbeat: this.settings.heartbeat }
+        : u.params.has('heartbeat') ? { heartbeat: Number(u.params.get('heartbeat')) } : {}),
     };
     const socketOptions: Record<string, unknown> = { timeout: 10_000 };
     const tls = this.settings.tls;
