@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { diffAgainstGolden, formatDiffs, readJson, type Golden } from './helpers/golden.js';
 import { runKernel, startKernel } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
+import { ensureRedis } from './helpers/redis.js';
 
 interface RedisCaptureLine { recv_ts: number; channel: string; data: string }
 const CAPTURE = 'redis-5.2.6.jsonl';
@@ -55,21 +56,7 @@ function withoutLiveness(g: Golden): Golden {
   return g;
 }
 
-// ---- the local Redis, stopped and restored exactly as CI runs it ----
-const REDIS_START = ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no',
-  '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'];
-const redisUp = (): boolean => {
-  try {
-    return execFileSync('redis-cli', ['-h', '127.0.0.1', 'ping'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim() === 'PONG';
-  } catch {
-    return false;
-  }
-};
-async function ensureRedis(): Promise<void> {
-  if (redisUp()) return;
-  execFileSync('redis-server', REDIS_START, { stdio: 'ignore' });
-  await waitUntil(redisUp, 20_000, 'redis-server to answer PING');
-}
+
 
 describe('Redis broker: conformance with Celery\'s State', () => {
   const golden = readJson<Golden>(fixture('redis-5.2.6.golden.json'));

@@ -9,25 +9,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CELERY_DIR, PYTHON, celeryClient, waitForLatest, waitUntil } from './helpers/celery.js';
 import { startKernel } from './helpers/kernel-process.js';
+import { ensureRedis } from './helpers/redis.js';
 
 const DB = 12;
 const BROKER = `redis://127.0.0.1:6379/${DB}`;
 const WORKER = `redisw@${hostname()}`;
 
-const REDIS_START = ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no',
-  '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'];
-const redisUp = (): boolean => {
-  try {
-    return execFileSync('redis-cli', ['-h', '127.0.0.1', 'ping'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim() === 'PONG';
-  } catch {
-    return false;
-  }
-};
-async function ensureRedis(): Promise<void> {
-  if (redisUp()) return;
-  execFileSync('redis-server', REDIS_START, { stdio: 'ignore' });
-  await waitUntil(redisUp, 'redis-server to answer PING', 20_000);
-}
 
 /** `celery -A tasks worker -E --pool=solo` on Redis; SIGTERM is its warm shutdown. */
 function startRedisWorker() {

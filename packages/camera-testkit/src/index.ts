@@ -4,3 +4,4 @@ export { backendProblems, incrementalProblems, orderProblems, type BackendView }
 export { Harness } from './harness.js';
 export { DEFAULT_FIXTURE, readDeliveries, deliver, type Delivery } from './fixture.js';
 export { Recorder } from './recorder.js';
+export { sampleTask, sampleWorker } from './samples.js';

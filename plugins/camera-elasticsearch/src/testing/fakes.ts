@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CameraHost, Logger, Snapshot, TakenSnapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
+import { sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
 import { ElasticsearchCamera } from '../camera.js';
 import type { ClientOptions } from '../client.js';
 import { optionsSchema, type ElasticsearchCameraOptions } from '../options.js';
@@ -62,23 +63,8 @@ export class FakeHost implements CameraHost {
   hold(): (clear: boolean) => void { return () => {}; }
 }
 
-export function task(uuid: string, fields: Partial<TaskSnapshot> = {}): TaskSnapshot {
-  return {
-    uuid, name: 'tasks.add', state: 'SUCCESS', received: 1795514297.1, sent: 1795514297.0, started: 1795514297.2,
-    rejected: null, succeeded: 1795514297.3146977, failed: null, retried: null, revoked: null,
-    args: '(2, 2)', kwargs: '{}', eta: null, expires: null, retries: 0, worker: 'w1@lab', result: '4',
-    exception: null, timestamp: 1795514297.3146977, runtime: 0.000038127000152599066, traceback: null,
-    exchange: '', routing_key: 'celery', clock: 12, client: 'gen1@vm', root: uuid, root_id: uuid,
-    parent: null, parent_id: null, children: [], ...fields,
-  };
-}
-
-export function worker(hostname: string, fields: Partial<WorkerSnapshot> = {}): WorkerSnapshot {
-  return {
-    hostname, pid: 8449, freq: 2, heartbeats: [1795514299.5], clock: 40, active: 0, processed: 10,
-    loadavg: [0.07, 0.08, 0.03], sw_ident: 'py-celery', sw_ver: '5.2.6', sw_sys: 'Linux', alive: true, ...fields,
-  };
-}
+/** Snapshot builders, shared with every camera's tests through the kit. */
+export { task, worker };
 
 /** A snapshot whose `changed` lists exactly the given tasks/workers (all of them by default). */
 export function snapshotOf(tasks: TaskSnapshot[], workers: WorkerSnapshot[] = [], seq = 1,
