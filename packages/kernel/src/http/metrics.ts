@@ -13,7 +13,7 @@ export function renderMetrics(kernel: Kernel): string {
     .one('evcam_messages_received_total', 'counter', 'Broker messages received', m.messages)
     .family('evcam_events_folded_total', 'counter', 'Events folded into the State, by event type',
       [...m.foldedByType].map(([type, n]) => [{ type }, n]))
-    .family('evcam_bad_messages_total', 'counter', 'Messages or events refused, by reason (see docs/reliability.md)',
+    .family('evcam_bad_messages_total', 'counter', 'Messages or events refused, by reason (see README, Reliability)',
       [...m.bad].map(([reason, n]) => [{ reason }, n]))
     .one('evcam_duplicate_messages_total', 'counter', 'Redelivered messages skipped because their events were already folded', duplicates)
     .one('evcam_receiver_connected', 'gauge', '1 while connected to the broker', receiver.connected ? 1 : 0)
