@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { EvcamError, ErrorCodes, Polaroid, type Snapshot } from '@evcam/camera-api';
 import { fileCameraOptions, type FileCameraOptions } from './options.js';
+import { snapshotJsonPieces } from './snapshot-json.js';
 
 const gzipAsync = promisify(gzip);
 /**
@@ -43,10 +44,11 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
   }
 
   override async onShutter(snapshot: Snapshot): Promise<void> {
-    const json = this.options.pretty ? JSON.stringify(snapshot, null, 1) : JSON.stringify(snapshot);
+    // In slices, so a 10k-task snapshot never stalls ingestion (see snapshot-json.ts).
+    const json = this.options.pretty ? [JSON.stringify(snapshot, null, 1)] : await snapshotJsonPieces(snapshot);
     if (this.options.history) {
       const gz = this.options.gzip;
-      const body = gz ? await gzipAsync(json) : json;
+      const body = gz ? await gzipAsync(json.join('')) : json;
       await this.writeAtomically(historyName(snapshot, gz), body);
     }
     await this.writeAtomically('latest.json', json);
@@ -57,7 +59,7 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
     await this.prune();
   }
 
-  private async writeAtomically(name: string, body: string | Buffer): Promise<void> {
+  private async writeAtomically(name: string, body: readonly string[] | Buffer): Promise<void> {
     const target = join(this.dir, name);
     const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
     await writeFile(tmp, body);

@@ -1,0 +1,55 @@
+// Issue 7's targets, the verdicts and the markdown table.
+
+export const TARGETS = {
+  ingestRatio: 0.85,          // kernel events/s ≥ 0.85 × bare amqplib consumer's, same run
+  foldEventsPerSec: 500_000,  // CeleryState fold
+  peakRssMb: 110,             // at defaults (10k tasks), 2M events
+  rssGrowth: 0.10,            // 500k → 2M events
+  shutterP99Ms: 20,           // event-loop delay during shutters at 10k tasks
+  cameraRatio: 0.90,          // ingest with 1 s file shutters ≥ 90 % of without
+};
+
+export function judge(r) {
+  const t = TARGETS;
+  return [
+    { what: 'ingest ratio', pass: r.ingest.ratio.median >= t.ingestRatio },
+    { what: 'fold', pass: r.fold.stateEventsPerSec.median >= t.foldEventsPerSec },
+    { what: 'peak RSS', pass: r.memory.peakRssMb2M.median <= t.peakRssMb && r.memory.peakRssMb500k.median <= t.peakRssMb },
+    { what: 'RSS growth', pass: r.memory.growth.median <= t.rssGrowth },
+    { what: 'shutter stall', pass: r.shutter.loopDelayMs.p99 <= t.shutterP99Ms },
+    { what: 'ingest with shutters', pass: r.ingest.cameraRatio.median >= t.cameraRatio },
+  ];
+}
+
+const k = (n) => `${Math.round(n / 1000)}k`;
+const mb = (n) => `${n.toFixed(1)} MB`;
+const pct = (n) => `${(n * 100).toFixed(1)} %`;
+const ms = (n) => `${n.toFixed(1)} ms`;
+const range = (s, f) => (s.runs > 1 ? `${f(s.min)}–${f(s.max)}` : '(1 run)');
+
+export function table(r) {
+  const v = Object.fromEntries(r.verdicts.map((x) => [x.what, x.pass ? 'pass' : '**FAIL**']));
+  const t = TARGETS;
+  const i = r.ingest;
+  const m = r.machine;
+  const rows = [
+    ['Fold: CeleryState, 1M events, no broker', `${k(r.fold.stateEventsPerSec.median)} events/s`, range(r.fold.stateEventsPerSec, k), `≥ ${k(t.foldEventsPerSec)}/s`, v.fold],
+    ['Fold + decode (whole ingest path), no broker', `${k(r.fold.ingestPathEventsPerSec.median)} events/s`, range(r.fold.ingestPathEventsPerSec, k), '', ''],
+    [`Ingest: kernel drains ${k(i.messagesPerRun)} msgs (${k(i.eventsPerRun)} events), --queue`, `${k(i.kernelEventsPerSec.median)} events/s`, range(i.kernelEventsPerSec, k), '', ''],
+    ['Ingest: bare amqplib no-ack reader, same messages', `${k(i.bareEventsPerSec.median)} events/s`, range(i.bareEventsPerSec, k), '', ''],
+    ['Ingest: kernel / bare (same run)', i.ratio.median.toFixed(2), range(i.ratio, (x) => x.toFixed(2)), `≥ ${t.ingestRatio}`, v['ingest ratio']],
+    ['Memory: peak RSS at 500k events (defaults)', mb(r.memory.peakRssMb500k.median), range(r.memory.peakRssMb500k, mb), `≤ ${t.peakRssMb} MB`, ''],
+    ['Memory: peak RSS at 2M events (defaults)', mb(r.memory.peakRssMb2M.median), range(r.memory.peakRssMb2M, mb), `≤ ${t.peakRssMb} MB`, v['peak RSS']],
+    ['Memory: growth 500k → 2M', pct(r.memory.growth.median), range(r.memory.growth, pct), `≤ ${pct(t.rssGrowth)}`, v['RSS growth']],
+    ['Shutter: loop delay p50 / p99 (10k tasks)', `${ms(r.shutter.loopDelayMs.p50)} / ${ms(r.shutter.loopDelayMs.p99)}`, `max ${ms(r.shutter.loopDelayMs.max)}`, `p99 ≤ ${t.shutterP99Ms} ms`, v['shutter stall']],
+    ['Shutter: ingest with 1 s file camera', `${k(i.cameraEventsPerSec.median)} events/s`, range(i.cameraEventsPerSec, k), '', ''],
+    ['Shutter: with / without camera', pct(i.cameraRatio.median), range(i.cameraRatio, pct), `≥ ${pct(t.cameraRatio)}`, v['ingest with shutters']],
+  ];
+  return [
+    `evcam bench — ${r.when} — ${m.nproc} × ${m.cpu}, ${m.memoryGb} GB, Node ${m.node}, RabbitMQ ${m.rabbitmq}, amqplib ${m.amqplib} (${Math.round(r.totalSecs)} s)`,
+    '',
+    '| measure | median | min–max | target | |',
+    '|---|---:|---:|---:|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+}

@@ -1,0 +1,181 @@
+// `npm run bench`: evcam's throughput, memory and shutter-cost figures against
+// the targets of issue 7. Every measured party is its own process; the
+// publisher never shares one with what it feeds. Prints a markdown table and
+// writes bench/results/latest.json. Knobs (env): EVCAM_BENCH_RUNS (3),
+// EVCAM_BENCH_MESSAGES (ingest messages per run, 200000), EVCAM_BENCH_MEMORY_RUNS (1).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import amqp from 'amqplib';
+import { messagesFor } from './lib/stream.mjs';
+import { summarize } from './lib/stats.mjs';
+import { createVhost, rabbitVersion } from './lib/rabbit.mjs';
+import { ROOT, runNode, startKernel } from './lib/processes.mjs';
+import { machine } from './lib/machine.mjs';
+import { TARGETS, judge, table } from './lib/report.mjs';
+
+const RUNS = Number(process.env.EVCAM_BENCH_RUNS ?? 3);
+const INGEST_MESSAGES = Number(process.env.EVCAM_BENCH_MESSAGES ?? 200_000);
+const MEMORY_RUNS = Number(process.env.EVCAM_BENCH_MEMORY_RUNS ?? 1);
+const NULL_CAMERA = join(ROOT, 'bench/lib/null-camera.mjs');
+
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+const started = Date.now();
+const workDir = mkdtempSync(join(os.tmpdir(), 'evcam-bench-'));
+const results = { when: new Date().toISOString(), machine: { ...machine(), rabbitmq: rabbitVersion() }, targets: TARGETS };
+
+async function foldBench() {
+  log('fold: 1M events through CeleryState, no broker');
+  const out = await runNode('bench/fold.mjs', ['--events', '1000000', '--runs', '5'], { nodeArgs: ['--max-old-space-size=4096'] });
+  return {
+    events: out.events,
+    stateEventsPerSec: summarize(out.fold.map((r) => r.eventsPerSec)),
+    ingestPathEventsPerSec: summarize(out.ingest.map((r) => r.eventsPerSec)),
+  };
+}
+
+async function shutterBench() {
+  log('shutter: event-loop delay of 1 s file-camera shutters at 10k tasks');
+  return runNode('bench/shutter.mjs', ['--shutters', '10']);
+}
+
+const publish = (url, count, queues, skip = 0) =>
+  runNode('bench/publish.mjs', ['--url', url, '--messages', String(count), '--skip', String(skip), ...queues.flatMap((q) => ['--queue', q])]);
+
+/** One run: fill three queues with the same messages, drain each by one contender in turn. */
+async function ingestRun(broker, run) {
+  const q = { bare: `bench-bare-${run}`, kernel: `bench-kernel-${run}`, camera: `bench-camera-${run}` };
+  const published = await publish(broker.url, INGEST_MESSAGES, Object.values(q));
+  const snapshots = join(workDir, `snapshots-${run}`);
+  const contenders = {
+    bare: async () => {
+      const r = await runNode('bench/bare-consumer.mjs', ['--url', broker.url, '--queue', q.bare, '--messages', String(published.messages)]);
+      return { ...r, eventsPerSec: (published.events * (r.messages / published.messages)) / r.secs };
+    },
+    kernel: async () => {
+      const k = startKernel(['-b', broker.url, '--queue', q.kernel, '--limit', String(published.events), '--camera', NULL_CAMERA, '-F', '3600'], { workDir });
+      return k.result;
+    },
+    camera: async () => {
+      const k = startKernel(['-b', broker.url, '--queue', q.camera, '--limit', String(published.events), '--camera', 'file',
+        '--camera-option', `dir=${snapshots}`, '-F', '1'], { workDir });
+      return k.result;
+    },
+  };
+  // Rotate who goes first, so no contender always meets a freshly filled (or drained) broker.
+  const order = ['bare', 'kernel', 'camera'];
+  for (let i = 0; i < run % 3; i++) order.push(order.shift());
+  const out = { published };
+  for (const name of order) {
+    out[name] = await contenders[name]();
+    log(`ingest run ${run + 1}: ${name} ${Math.round(out[name].eventsPerSec)} events/s`);
+  }
+  for (const name of Object.values(q)) broker.deleteQueue(name);
+  rmSync(snapshots, { recursive: true, force: true });
+  out.ratio = out.kernel.eventsPerSec / out.bare.eventsPerSec;
+  out.cameraRatio = out.camera.eventsPerSec / out.kernel.eventsPerSec;
+  return out;
+}
+
+async function queueDepth(url, queue) {
+  const conn = await amqp.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    return (await ch.checkQueue(queue)).messageCount;
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Peak RSS of one kernel (defaults: 10k tasks, 1 s file camera) at 500k events, then at 2M. */
+async function memoryRun(broker, run) {
+  const queue = `bench-memory-${run}`;
+  const first = messagesFor(500_000);
+  const all = messagesFor(2_000_000);
+  const kernel = startKernel(['-b', broker.url, '--queue', queue, '--limit', String(all.events), '--camera', 'file',
+    '--camera-option', `dir=${join(workDir, `memory-${run}`)}`, '-F', '1'], { workDir, timeoutMs: 600_000 });
+  await kernel.ready;
+  await publish(broker.url, first.messages, [queue]);
+  // Wait until the kernel took everything, then let it fold its prefetch window.
+  const waitUntil = Date.now() + 120_000;
+  while (await queueDepth(broker.url, queue) > 0) {
+    if (kernel.child.exitCode !== null || Date.now() > waitUntil) {
+      kernel.child.kill('SIGKILL');
+      await kernel.result; // throws with the reason
+      throw new Error('the kernel stopped draining the memory queue');
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  const at500k = kernel.peakRssKb();
+  await publish(broker.url, all.messages - first.messages, [queue], first.messages);
+  const done = await kernel.result;
+  broker.deleteQueue(queue);
+  rmSync(join(workDir, `memory-${run}`), { recursive: true, force: true });
+  const mb = (kb) => kb / 1024;
+  return { peakRssMb500k: mb(at500k), peakRssMb2M: mb(done.maxRssKb), growth: (done.maxRssKb - at500k) / at500k, folded: done.folded };
+}
+
+/**
+ * The broker is shared: if someone else's test restarts it mid-run, the run
+ * fails with a closed connection. Start that run again once, on clean queues.
+ */
+async function retried(fn, broker) {
+  try {
+    return await fn();
+  } catch (err) {
+    log(`run failed (${String(err.message).split('\n')[0]}); retrying once`);
+    for (const q of broker.queues()) broker.deleteQueue(q);
+    await new Promise((r) => setTimeout(r, 3000));
+    return fn();
+  }
+}
+
+async function brokerBenches() {
+  const broker = createVhost();
+  const cleanup = () => { broker.remove(); rmSync(workDir, { recursive: true, force: true }); };
+  process.once('SIGINT', () => { cleanup(); process.exit(130); });
+  try {
+    const ingest = [];
+    for (let run = 0; run < RUNS; run++) ingest.push(await retried(() => ingestRun(broker, run), broker));
+    const memory = [];
+    for (let run = 0; run < MEMORY_RUNS; run++) {
+      log(`memory run ${run + 1}: 500k then 2M events through the kernel`);
+      memory.push(await retried(() => memoryRun(broker, run), broker));
+    }
+    return { ingest, memory };
+  } finally {
+    cleanup();
+  }
+}
+
+try {
+  results.fold = await foldBench();
+  results.shutter = await shutterBench();
+  const { ingest, memory } = await brokerBenches();
+  results.ingest = {
+    messagesPerRun: INGEST_MESSAGES,
+    eventsPerRun: ingest[0].published.events,
+    bareEventsPerSec: summarize(ingest.map((r) => r.bare.eventsPerSec)),
+    kernelEventsPerSec: summarize(ingest.map((r) => r.kernel.eventsPerSec)),
+    ratio: summarize(ingest.map((r) => r.ratio)),
+    cameraEventsPerSec: summarize(ingest.map((r) => r.camera.eventsPerSec)),
+    cameraRatio: summarize(ingest.map((r) => r.cameraRatio)),
+    kernelPeakRssMb: summarize(ingest.map((r) => r.kernel.maxRssKb / 1024)),
+    runs: ingest,
+  };
+  results.memory = {
+    peakRssMb500k: summarize(memory.map((m) => m.peakRssMb500k)),
+    peakRssMb2M: summarize(memory.map((m) => m.peakRssMb2M)),
+    growth: summarize(memory.map((m) => m.growth)),
+    runs: memory,
+  };
+  results.verdicts = judge(results);
+  results.totalSecs = (Date.now() - started) / 1000;
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${table(results)}\n`);
+  process.exitCode = results.verdicts.every((v) => v.pass) ? 0 : 1;
+} finally {
+  rmSync(workDir, { recursive: true, force: true });
+}
