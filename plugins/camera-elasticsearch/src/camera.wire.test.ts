@@ -30,10 +30,29 @@ describe('Elasticsearch camera over HTTP, against the ES double', () => {
   after(() => es.stop());
   beforeEach(() => {
     es.mode = 'up';
+    es.compatibleWith = 8;
     es.expectAuthorization = undefined;
     es.itemFault = () => undefined;
   });
   const camera = (options: Record<string, unknown> = {}) => makeCamera({ node: es.url, ...options });
+
+  it('asks for REST compatibility 8 by default, which 8.x and 9.x servers serve; compatibility 9 for 9.x only', async () => {
+    const { camera: eight } = camera({ indexPrefix: 'compat8' });
+    await eight.onInstall();
+    await eight.onShutter(snapshotOf([task('c8')]), ctx());
+    assert.deepEqual(es.violations, [], 'every request carried compatible-with=8');
+    assert.ok(es.docs.get('compat8-tasks')?.get('c8'));
+    es.compatibleWith = 9;
+    const { camera: nine } = camera({ indexPrefix: 'compat9', compatibility: 9 });
+    await nine.onInstall();
+    await nine.onShutter(snapshotOf([task('c9')]), ctx());
+    assert.deepEqual(es.violations, []);
+    assert.ok(es.docs.get('compat9-tasks')?.get('c9'));
+    es.compatibleWith = 8; // an 8.x server refuses what the v9 client sends by default
+    await rejection(camera({ indexPrefix: 'compat9b', compatibility: 9 }).camera.onInstall());
+    assert.ok((es.violations as string[]).some((v) => v.includes('compatible-with=9')), es.violations.join('\n'));
+    es.violations.length = 0;
+  });
 
   it('installs the templates over HTTP once; a restart writes nothing', async () => {
     await camera({ indexPrefix: 'idem' }).camera.onInstall();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
+import { Transport, type TransportOptions } from '@elastic/transport';
 
 /** Not exported by the client's ESM typings. */
 export type ClientOptions = ConstructorParameters<typeof Client>[0];
@@ -23,8 +24,29 @@ export function createClient(options: ElasticsearchCameraOptions, configDir: str
     // retries would only stretch a shutter past its timeout while ES is down.
     maxRetries: 0,
     name: 'evcam',
+    Transport: transportFor(options.compatibility),
     ...extra,
   });
+}
+
+/**
+ * The v9 client hard-codes `compatible-with=9`, which 8.x servers refuse; a Transport that
+ * asks for `compatible-with=8` is served by both 8.x and 9.x.
+ */
+function transportFor(version: 8 | 9): typeof Transport {
+  if (version === 9) return Transport;
+  return class CompatibleTransport extends Transport {
+    constructor(opts: TransportOptions) {
+      super({
+        ...opts,
+        vendoredHeaders: {
+          jsonContentType: `application/vnd.elasticsearch+json; compatible-with=${version}`,
+          ndjsonContentType: `application/vnd.elasticsearch+x-ndjson; compatible-with=${version}`,
+          accept: `application/vnd.elasticsearch+json; compatible-with=${version},text/plain`,
+        },
+      });
+    }
+  };
 }
 
 function readCaFile(path: string): string {

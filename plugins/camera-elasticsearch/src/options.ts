@@ -50,6 +50,11 @@ export const optionsSchema = z.object({
   installTemplates: z.boolean().default(true),
   /** Seconds one Elasticsearch request may take before it counts as an outage. */
   requestTimeout: duration.default(10),
+  /**
+   * REST API compatibility the client asks for (`compatible-with=N` headers). 8 works with
+   * Elasticsearch 8.x and 9.x servers (9.x serves 8-compatible requests); 9 for 9.x only.
+   */
+  compatibility: z.union([z.literal(8), z.literal(9)]).default(8),
   /** Split bulk requests at this many bytes of NDJSON. */
   flushBytes: z.number().int().min(1024).default(5 * 1024 * 1024),
   /** At most this many task/worker documents wait while Elasticsearch is down (newest state per id wins). */

@@ -28,6 +28,8 @@ export class EsDouble {
   readonly docs = new Map<string, Map<string, Record<string, unknown>>>();
   /** 'unavailable': every request gets 503; 'hang': requests are never answered. */
   mode: 'up' | 'unavailable' | 'hang' = 'up';
+  /** The REST compatibility version the double insists on (an 8.x server only serves 7 and 8). */
+  compatibleWith: 8 | 9 = 8;
   /** When set, only requests with exactly this Authorization header are served. */
   expectAuthorization?: string;
   itemFault: (index: string, id: string, source: Record<string, unknown>) => ItemFault = () => undefined;
@@ -85,7 +87,7 @@ export class EsDouble {
     if (this.expectAuthorization !== undefined && req.headers.authorization !== this.expectAuthorization) {
       return fail(401, 'security_exception', 'missing authentication credentials');
     }
-    if (!String(req.headers.accept).includes('application/vnd.elasticsearch+json; compatible-with=9')) {
+    if (!String(req.headers.accept).includes(`application/vnd.elasticsearch+json; compatible-with=${this.compatibleWith}`)) {
       return violation(`accept header ${req.headers.accept}`);
     }
     const route = `${req.method} ${url.pathname}`;
@@ -118,7 +120,7 @@ export class EsDouble {
   }
 
   private json(req: IncomingMessage, body: string, violation: (what: string) => void): Record<string, unknown> | undefined {
-    if (req.headers['content-type'] !== 'application/vnd.elasticsearch+json; compatible-with=9') {
+    if (req.headers['content-type'] !== `application/vnd.elasticsearch+json; compatible-with=${this.compatibleWith}`) {
       violation(`content-type ${req.headers['content-type']}`);
       return undefined;
     }
@@ -131,7 +133,7 @@ export class EsDouble {
   }
 
   private bulk(req: IncomingMessage, body: string, reply: (s: number, p: unknown) => void, violation: (what: string) => void): void {
-    if (req.headers['content-type'] !== 'application/vnd.elasticsearch+x-ndjson; compatible-with=9') {
+    if (req.headers['content-type'] !== `application/vnd.elasticsearch+x-ndjson; compatible-with=${this.compatibleWith}`) {
       return violation(`bulk content-type ${req.headers['content-type']}`);
     }
     if (!body.endsWith('\n')) return violation('bulk body must end with a newline');
