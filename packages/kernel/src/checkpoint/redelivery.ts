@@ -20,8 +20,11 @@ export interface GuardCut {
  * Both sets are bounded by the prefetch window (unacked messages).
  */
 export class RedeliveryGuard {
-  /** Folded (or skipped) on the current channel since the last ack, in delivery order. */
-  private pending: string[] = [];
+  /**
+   * Bodies folded (or skipped) on the current channel since the last ack, in delivery
+   * order. Hashed only when a checkpoint or a lost channel needs them, not per message.
+   */
+  private pending: (Buffer | string)[] = [];
   /** Folded earlier, never acknowledged: will be skipped if redelivered. Count per fingerprint. */
   private readonly expected = new Map<string, number>();
   private expectedSize = 0;
@@ -35,10 +38,11 @@ export class RedeliveryGuard {
     for (const fp of fingerprints) this.addExpected(fp);
   }
 
-  /** Returns true when the message was folded before and must be skipped. */
-  admit(fp: string, redelivered: boolean): boolean {
-    this.pending.push(fp);
+  /** Returns true when the message (its body) was folded before and must be skipped. */
+  admit(body: Buffer | string, redelivered: boolean): boolean {
+    this.pending.push(body);
     if (!redelivered || this.expectedSize === 0) return false;
+    const fp = fingerprint(body);
     const n = this.expected.get(fp);
     if (n === undefined) return false;
     if (n === 1) this.expected.delete(fp);
@@ -55,7 +59,7 @@ export class RedeliveryGuard {
 
   /** The channel died: its unacked messages will be redelivered, but their events are folded. */
   channelLost(): void {
-    for (const fp of this.pending) this.addExpected(fp);
+    for (const body of this.pending) this.addExpected(fingerprint(body));
     this.pending = [];
     this.generation++;
   }
@@ -64,7 +68,7 @@ export class RedeliveryGuard {
   cut(ack: () => void): GuardCut {
     const fingerprints: string[] = [];
     for (const [fp, n] of this.expected) for (let i = 0; i < n; i++) fingerprints.push(fp);
-    for (const fp of this.pending) fingerprints.push(fp);
+    for (const body of this.pending) fingerprints.push(fingerprint(body));
     const count = this.pending.length;
     const generation = this.generation;
     return {

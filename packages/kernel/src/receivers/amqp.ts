@@ -6,7 +6,7 @@ import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type Option
 import { inject, injectable } from 'inversify';
 import pRetry, { AbortError } from 'p-retry';
 import type { CheckpointedReceiver } from '../checkpoint/checkpointer.js';
-import { fingerprint, RedeliveryGuard, type GuardCut } from '../checkpoint/redelivery.js';
+import { RedeliveryGuard, type GuardCut } from '../checkpoint/redelivery.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import { TOKENS } from '../tokens.js';
@@ -295,7 +295,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
       this.connection?.close().catch(() => {});
       return;
     }
-    if (this.guard !== null && this.guard.admit(fingerprint(msg.content), msg.fields.redelivered)) {
+    if (this.guard !== null && this.guard.admit(msg.content, msg.fields.redelivered)) {
       if (this.guard.duplicates === 1) {
         this.logger.info({ queue: this.queueName }, 'skipping redelivered messages whose events are already in State (counted as duplicates)');
       }
