@@ -25,7 +25,7 @@ function isVhostRefusal(err: unknown): boolean {
 
 function isFatalConnectError(err: unknown): boolean {
   const message = String((err as Error)?.message ?? err);
-  return /ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b|PRECONDITION[-_]FAILED|\b406\b|ENOTFOUND/.test(message);
+  return /ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b|PRECONDITION[-_]FAILED|\b406\b|ENOTFOUND|certificate|CERT_|self[- ]signed/i.test(message);
 }
 
 /**
@@ -139,7 +139,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
       }
       if (EvcamError.is(err) || isFatalConnectError(err)) {
         throw EvcamError.is(err) ? err : new EvcamError(ErrorCodes.BROKER_CONNECT,
-          `the broker refused the connection (${(err as Error).message}): check the user, password and vhost in the broker URL.`, { cause: err });
+          `the broker refused the connection (${(err as Error).message}): check the user, password and vhost in the broker URL, and for amqps:// the CA in receiver.tls.`, { cause: err });
       }
       this.logger.warn({ err, host: this.url.hostname, port: this.url.port }, 'broker not reachable; retrying in the background');
       this.markDown(err);
