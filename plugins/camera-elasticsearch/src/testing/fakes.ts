@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CameraHost, Logger, Snapshot, TakenSnapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
-import { sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
+import { RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
 import { ElasticsearchCamera } from '../camera.js';
 import type { ClientOptions } from '../client.js';
 import { optionsSchema, type ElasticsearchCameraOptions } from '../options.js';
@@ -15,18 +15,7 @@ export function parseOptions(input: Record<string, unknown>): ElasticsearchCamer
   return result.value;
 }
 
-/** A logger that keeps every call, so tests can read what was (and was not) logged. */
-export class RecordingLogger implements Logger {
-  readonly records: { level: string; obj: unknown; msg?: string }[] = [];
-  trace = this.at('trace'); debug = this.at('debug'); info = this.at('info');
-  warn = this.at('warn'); error = this.at('error'); fatal = this.at('fatal');
-  child(): Logger { return this; }
-  /** Everything logged, as one string (what would reach a log file). */
-  text(): string { return JSON.stringify(this.records); }
-  at(level: string) {
-    return (obj: unknown, msg?: string): void => { this.records.push({ level, obj, msg }); };
-  }
-}
+export { RecordingLogger };
 
 /**
  * A CameraHost over a hand-fed State, with the kernel's `changed` semantics:

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CameraHost, Logger, Snapshot, TakenSnapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
-import { sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
+import { RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
 import { S3Camera } from '../camera.js';
 import { optionsSchema, type S3CameraOptions } from '../options.js';
 
@@ -15,19 +15,7 @@ export function parseOptions(input: Record<string, unknown>): S3CameraOptions {
   return result.value;
 }
 
-/** A logger that keeps every call, so tests can read what was (and was not) logged. */
-export class RecordingLogger implements Logger {
-  readonly records: { level: string; obj: unknown; msg?: string }[] = [];
-  trace = this.at('trace'); debug = this.at('debug'); info = this.at('info');
-  warn = this.at('warn'); error = this.at('error'); fatal = this.at('fatal');
-  child(): Logger { return this; }
-  text(): string {
-    return JSON.stringify(this.records, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message } : v));
-  }
-  at(level: string) {
-    return (obj: unknown, msg?: string): void => { this.records.push({ level, obj, msg }); };
-  }
-}
+export { RecordingLogger };
 
 /**
  * A CameraHost whose State the test sets directly. The timer is real (setTimeout),
