@@ -102,6 +102,19 @@ async function load(flags: CommonFlags): Promise<LoadedConfig> {
   });
 }
 
+/** Resolves with 'limit' once `limit` events were folded (Celery's capture(limit=N)); never without a limit. */
+function limitReached(ingestor: Ingestor, limit: number | undefined): Promise<string> {
+  return new Promise<string>((resolve) => {
+    if (limit === undefined) return;
+    ingestor.onFold = (folded) => {
+      if (folded >= limit) {
+        ingestor.onFold = null;
+        resolve('limit');
+      }
+    };
+  });
+}
+
 /** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
 function onStopSignal(logger: Logger): { stopped: Promise<string>; dispose: () => void } {
   let resolveStop!: (signal: string) => void;
@@ -133,12 +146,7 @@ async function run(flags: CommonFlags): Promise<number> {
     logger.info({ config: filepath ?? '(built-in defaults)', broker: config.broker, cameras: kernel.cameras.map((c) => c.name), freq: config.freq },
       'evcam starting');
     process.stdout.write(`-> evcam: Taking snapshots with ${kernel.cameras.map((c) => c.name).join(', ')} (every ${config.freq} secs.)\n`);
-    let limitReached!: () => void;
-    const limited = new Promise<string>((resolveLimit) => { limitReached = () => resolveLimit('limit'); });
-    if (config.limit !== undefined) {
-      const limit = config.limit;
-      kernel.ingestor.onFold = (folded) => { if (folded >= limit) { kernel.ingestor.onFold = null; limitReached(); } };
-    }
+    const limited = limitReached(kernel.ingestor, config.limit);
     if (config.checkpoint?.file !== undefined) {
       const { Checkpointer, isCheckpointedReceiver } = await import('./checkpoint/checkpointer.js');
       const receiver = isCheckpointedReceiver(kernel.receiver) ? kernel.receiver : null;
@@ -207,12 +215,7 @@ async function dump(flags: CommonFlags): Promise<number> {
   };
   const kernel = await container.getAsync<Kernel>(TOKENS.Kernel);
   const signals = onStopSignal(logger);
-  let limitReached!: () => void;
-  const limited = new Promise<string>((r) => { limitReached = () => r('limit'); });
-  if (config.limit !== undefined) {
-    const limit = config.limit;
-    ingestor.onFold = (folded) => { if (folded >= limit) { ingestor.onFold = null; limitReached(); } };
-  }
+  const limited = limitReached(ingestor, config.limit);
   await kernel.start();
   await Promise.race([signals.stopped, limited]);
   signals.dispose();
