@@ -4,5 +4,5 @@ export { backendProblems, incrementalProblems, orderProblems, type BackendView }
 export { Harness } from './harness.js';
 export { DEFAULT_FIXTURE, readDeliveries, deliver, type Delivery } from './fixture.js';
 export { Recorder } from './recorder.js';
-export { sampleTask, sampleWorker } from './samples.js';
+export { parseOptionsWith, sampleTask, sampleWorker } from './samples.js';
 export { RecordingLogger } from './recording-logger.js';

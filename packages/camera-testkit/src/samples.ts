@@ -1,3 +1,4 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
 
 /** A finished tasks.add as Celery's State exports it; override any field. */
@@ -18,4 +19,17 @@ export function sampleWorker(hostname: string, fields: Partial<WorkerSnapshot> =
     hostname, pid: 8449, freq: 2, heartbeats: [1795514299.5], clock: 40, active: 0, processed: 10,
     loadavg: [0.07, 0.08, 0.03], sw_ident: 'py-celery', sw_ver: '5.2.6', sw_sys: 'Linux', alive: true, ...fields,
   };
+}
+
+/**
+ * Validate camera options through the Standard Schema interface, as the kernel does,
+ * synchronously (for tests); issues become one `path: message; ...` error.
+ */
+export function parseOptionsWith<T>(schema: StandardSchemaV1<unknown, T>, input: Record<string, unknown>): T {
+  const result = schema['~standard'].validate(input);
+  if (result instanceof Promise) throw new Error('schema is unexpectedly async');
+  if (result.issues) {
+    throw new Error(result.issues.map((i) => `${(i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: ${i.message}`).join('; '));
+  }
+  return result.value;
 }

@@ -2,17 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CameraHost, Logger, Snapshot, TakenSnapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
-import { RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
+import { parseOptionsWith, RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
 import { ElasticsearchCamera } from '../camera.js';
 import type { ClientOptions } from '../client.js';
 import { optionsSchema, type ElasticsearchCameraOptions } from '../options.js';
 
 /** Options through the same Standard Schema door the kernel uses. */
 export function parseOptions(input: Record<string, unknown>): ElasticsearchCameraOptions {
-  const result = optionsSchema['~standard'].validate(input);
-  if (result instanceof Promise) throw new Error('schema is unexpectedly async');
-  if (result.issues) throw new Error(result.issues.map((i) => i.message).join('; '));
-  return result.value;
+  return parseOptionsWith(optionsSchema, input);
 }
 
 export { RecordingLogger };

@@ -3,16 +3,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CameraHost, Logger, Snapshot, TakenSnapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
-import { RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
+import { parseOptionsWith, RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
 import { S3Camera } from '../camera.js';
 import { optionsSchema, type S3CameraOptions } from '../options.js';
 
 /** Options through the same Standard Schema door the kernel uses. */
 export function parseOptions(input: Record<string, unknown>): S3CameraOptions {
-  const result = optionsSchema['~standard'].validate(input);
-  if (result instanceof Promise) throw new Error('schema is unexpectedly async');
-  if (result.issues) throw new Error(result.issues.map((i) => `${(i.path ?? []).map(String).join('.')}: ${i.message}`).join('; '));
-  return result.value;
+  return parseOptionsWith(optionsSchema, input);
 }
 
 export { RecordingLogger };
