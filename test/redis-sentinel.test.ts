@@ -2,13 +2,13 @@
 // monitoring the local Redis; the kernel asks it for the master and subscribes there.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { readJson, type Golden } from './helpers/golden.js';
+import { waitForLatest } from './helpers/celery.js';
 import { startKernel } from './helpers/kernel-process.js';
 
 const freePort = (): Promise<number> => new Promise((resolve) => {
@@ -47,13 +47,8 @@ test('sentinel://host:port/db with receiver.redis.sentinelMaster finds the maste
         priority: 0, body_encoding: 'base64', delivery_tag: 's' },
     };
     await publisher.publish(`/${db}.celeryev/worker.online`, JSON.stringify(envelope));
-    const latest = join(dir, 'snaps', 'latest.json');
-    let snap: Golden | undefined;
-    for (let i = 0; i < 200 && !snap?.workers['w1@sentinel']; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try { snap = existsSync(latest) ? readJson<Golden>(latest) : undefined; } catch { /* mid-rename */ }
-    }
-    assert.equal(snap?.workers['w1@sentinel']?.pid, 7);
+    const snap = await waitForLatest(join(dir, 'snaps'), (x) => x.workers['w1@sentinel'] !== undefined, 'the worker in latest.json', 20_000);
+    assert.equal(snap.workers['w1@sentinel'].pid, 7);
     assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr());
   } finally {
     publisher.disconnect();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { readJson, type Golden } from './helpers/golden.js';
+import { waitForLatest } from './helpers/celery.js';
 import { startKernel } from './helpers/kernel-process.js';
 
 test('redis+socket:///path?virtual_host=N subscribes on the socket and folds what workers publish', async () => {
@@ -32,13 +32,8 @@ test('redis+socket:///path?virtual_host=N subscribes on the socket and folds wha
         priority: 0, body_encoding: 'base64', delivery_tag: 't' },
     };
     await publisher.publish(`/${db}.celeryev/task.multi`, JSON.stringify(envelope));
-    const latest = join(dir, 'snaps', 'latest.json');
-    let snap: Golden | undefined;
-    for (let i = 0; i < 200 && !snap?.tasks['over-socket']; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try { snap = existsSync(latest) ? readJson<Golden>(latest) : undefined; } catch { /* mid-rename */ }
-    }
-    assert.equal(snap?.tasks['over-socket']?.state, 'SUCCESS');
+    const snap = await waitForLatest(join(dir, 'snaps'), (x) => x.tasks['over-socket'] !== undefined, 'the task in latest.json', 20_000);
+    assert.equal(snap.tasks['over-socket'].state, 'SUCCESS');
     assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr());
   } finally {
     publisher.disconnect();
