@@ -2,7 +2,8 @@
 // the targets of issue 7. Every measured party is its own process; the
 // publisher never shares one with what it feeds. Prints a markdown table and
 // writes bench/results/latest.json. Knobs (env): EVCAM_BENCH_RUNS (3),
-// EVCAM_BENCH_MESSAGES (ingest messages per run, 200000), EVCAM_BENCH_MEMORY_RUNS (1).
+// EVCAM_BENCH_MESSAGES (ingest messages per run, 200000), EVCAM_BENCH_MEMORY_RUNS (1),
+// EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory; all by default).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { TARGETS, judge, table } from './lib/report.mjs';
 const RUNS = Number(process.env.EVCAM_BENCH_RUNS ?? 3);
 const INGEST_MESSAGES = Number(process.env.EVCAM_BENCH_MESSAGES ?? 200_000);
 const MEMORY_RUNS = Number(process.env.EVCAM_BENCH_MEMORY_RUNS ?? 1);
+const PARTS = new Set((process.env.EVCAM_BENCH_ONLY ?? 'fold,shutter,ingest,memory').split(',').map((p) => p.trim()));
 const NULL_CAMERA = join(ROOT, 'bench/lib/null-camera.mjs');
 
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -137,9 +139,9 @@ async function brokerBenches() {
   process.once('SIGINT', () => { cleanup(); process.exit(130); });
   try {
     const ingest = [];
-    for (let run = 0; run < RUNS; run++) ingest.push(await retried(() => ingestRun(broker, run), broker));
+    for (let run = 0; run < (PARTS.has('ingest') ? RUNS : 0); run++) ingest.push(await retried(() => ingestRun(broker, run), broker));
     const memory = [];
-    for (let run = 0; run < MEMORY_RUNS; run++) {
+    for (let run = 0; run < (PARTS.has('memory') ? MEMORY_RUNS : 0); run++) {
       log(`memory run ${run + 1}: 500k then 2M events through the kernel`);
       memory.push(await retried(() => memoryRun(broker, run), broker));
     }
@@ -150,30 +152,35 @@ async function brokerBenches() {
 }
 
 try {
-  results.fold = await foldBench();
-  results.shutter = await shutterBench();
-  const { ingest, memory } = await brokerBenches();
-  results.ingest = {
-    messagesPerRun: INGEST_MESSAGES,
-    eventsPerRun: ingest[0].published.events,
-    bareEventsPerSec: summarize(ingest.map((r) => r.bare.eventsPerSec)),
-    kernelEventsPerSec: summarize(ingest.map((r) => r.kernel.eventsPerSec)),
-    ratio: summarize(ingest.map((r) => r.ratio)),
-    cameraEventsPerSec: summarize(ingest.map((r) => r.camera.eventsPerSec)),
-    cameraRatio: summarize(ingest.map((r) => r.cameraRatio)),
-    kernelPeakRssMb: summarize(ingest.map((r) => r.kernel.maxRssKb / 1024)),
-    runs: ingest,
-  };
-  results.memory = {
-    peakRssMb500k: summarize(memory.map((m) => m.peakRssMb500k)),
-    peakRssMb2M: summarize(memory.map((m) => m.peakRssMb2M)),
-    growth: summarize(memory.map((m) => m.growth)),
-    runs: memory,
-  };
+  if (PARTS.has('fold')) results.fold = await foldBench();
+  if (PARTS.has('shutter')) results.shutter = await shutterBench();
+  const { ingest, memory } = PARTS.has('ingest') || PARTS.has('memory') ? await brokerBenches() : { ingest: [], memory: [] };
+  if (ingest.length > 0) {
+    results.ingest = {
+      messagesPerRun: INGEST_MESSAGES,
+      eventsPerRun: ingest[0].published.events,
+      bareEventsPerSec: summarize(ingest.map((r) => r.bare.eventsPerSec)),
+      kernelEventsPerSec: summarize(ingest.map((r) => r.kernel.eventsPerSec)),
+      ratio: summarize(ingest.map((r) => r.ratio)),
+      cameraEventsPerSec: summarize(ingest.map((r) => r.camera.eventsPerSec)),
+      cameraRatio: summarize(ingest.map((r) => r.cameraRatio)),
+      kernelPeakRssMb: summarize(ingest.map((r) => r.kernel.maxRssKb / 1024)),
+      runs: ingest,
+    };
+  }
+  if (memory.length > 0) {
+    results.memory = {
+      peakRssMb500k: summarize(memory.map((m) => m.peakRssMb500k)),
+      peakRssMb2M: summarize(memory.map((m) => m.peakRssMb2M)),
+      growth: summarize(memory.map((m) => m.growth)),
+      runs: memory,
+    };
+  }
   results.verdicts = judge(results);
   results.totalSecs = (Date.now() - started) / 1000;
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  // A partial run (EVCAM_BENCH_ONLY) prints its table but leaves the full results alone.
+  if (PARTS.size === 4) writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${table(results)}\n`);
   process.exitCode = results.verdicts.every((v) => v.pass) ? 0 : 1;
 } finally {

@@ -35,11 +35,13 @@ export function runNode(script, args, { timeoutMs = 300_000, nodeArgs = [] } = {
  * 'consuming Celery events'; `result` resolves after exit with the ingest
  * timing from its own log (consuming → stopping), its peak RSS and loop delay.
  */
-export function startKernel(args, { workDir, timeoutMs = 300_000, nodeArgs = [] }) {
+export function startKernel(args, { workDir, timeoutMs = 300_000 }) {
   const log = join(workDir, `kernel-${process.hrtime.bigint()}.log`);
   const probe = `${log}.probe.json`;
-  const child = spawn(process.execPath, [...nodeArgs, '--import', PROBE, KERNEL_BIN, 'run', ...args, '-l', 'info', '-f', log], {
-    cwd: ROOT, env: { ...process.env, EVCAM_BENCH_PROBE: probe }, stdio: ['ignore', 'ignore', 'pipe'],
+  // Started as `npx evcam-kernel` starts it: the bin itself, with the node flags of its shebang.
+  const nodeOptions = [process.env.NODE_OPTIONS, `--import=${PROBE}`].filter(Boolean).join(' ');
+  const child = spawn(KERNEL_BIN, ['run', ...args, '-l', 'info', '-f', log], {
+    cwd: ROOT, env: { ...process.env, EVCAM_BENCH_PROBE: probe, NODE_OPTIONS: nodeOptions }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
   child.stderr.on('data', (d) => { err += d; });

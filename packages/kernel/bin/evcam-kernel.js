@@ -1,13 +1,19 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2
 // Committed shim so `npx evcam-kernel` links on a fresh install, before the build exists.
+// Memory settings that must exist before V8 starts live in the shebang (measured with
+// `npm run bench`, README "Performance"; `node bin/evcam-kernel.js` skips them):
+// - --max-semi-space-size=2: the kernel's garbage is per-event objects that die young
+//   either way; V8's default 16 MB semi-spaces only add ~25 MB of resident nursery.
+// - MALLOC_ARENA_MAX=2: glibc gives every thread (libuv's pool writes the snapshots) its
+//   own malloc arena, each holding on to freed memory: ~5 MB of RSS for nothing.
 import { setFlagsFromString } from 'node:v8';
 
-// The kernel allocates fast (a parsed object per event, snapshot dicts every shutter) while
-// its live heap stays small (30-45 MB at 10k tasks). V8's default heap growth then lets
-// garbage pile up to ~180 MB before a full collection; growing the heap by 20 % per GC
-// instead keeps peak RSS near 170 MB at no measurable cost. EVCAM_HEAP_GROWING_PERCENT=0
-// restores V8's default.
-const growing = Number(process.env.EVCAM_HEAP_GROWING_PERCENT ?? 20);
+// The kernel allocates fast (a parsed object per event, snapshot slices every shutter) while
+// its live heap stays small (~25 MB at 10k tasks). V8's default heap growth lets garbage
+// pile up to several times that before a full collection; growing the heap by 10 % per GC
+// instead keeps it close to the live size at no measurable cost (set at run time: V8 reads
+// it at every collection). EVCAM_HEAP_GROWING_PERCENT=0 restores V8's default.
+const growing = Number(process.env.EVCAM_HEAP_GROWING_PERCENT ?? 10);
 if (Number.isInteger(growing) && growing > 0) setFlagsFromString(`--heap-growing-percent=${growing}`);
 
 const { main } = await import('../dist/cli.js');

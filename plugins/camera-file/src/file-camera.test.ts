@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { EvcamError, silentLogger, type CameraHost, type Snapshot } from '@evcam/camera-api';
-import { FileCamera } from './file-camera.js';
+import { FileCamera, historyName } from './file-camera.js';
 import { fileCameraOptions } from './options.js';
 
 function snapshot(seq: number, takenAt = 1795514300 + seq): Snapshot {
@@ -79,6 +79,36 @@ describe('file camera', () => {
       chmodSync(parent, 0o500);
       await assert.rejects(camera({ dir: locked }).onInstall(), (err: unknown) => EvcamError.is(err) && err.code === 'EVCAM_ERR_CAMERA_START');
       chmodSync(parent, 0o700);
+    }
+  });
+
+  test('a shutter that cannot be stored fails, removes its temporary files and keeps the previous latest.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evcam-file-fail-'));
+    const cam = camera({ dir });
+    await cam.onInstall();
+    await cam.onShutter(snapshot(1));
+    // A non-empty directory where the next history file must go: its rename fails.
+    const blocked = join(dir, historyName(snapshot(2), false));
+    mkdirSync(join(blocked, 'inside'), { recursive: true });
+    await assert.rejects(cam.onShutter(snapshot(2)));
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temporary files remain');
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')), snapshot(1));
+  });
+
+  test('a 10k-task snapshot is stored byte for byte as JSON.stringify writes it, plain and gzipped', async () => {
+    const big = snapshot(9);
+    for (let i = 0; i < 10_000; i++) {
+      const uuid = `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`;
+      big.tasks[uuid] = { uuid, name: 'tasks.add', state: 'SUCCESS', args: `(${i}, "\u00e9")`, children: [] } as never;
+    }
+    for (const gzip of [false, true]) {
+      const dir = mkdtempSync(join(tmpdir(), 'evcam-file-big-'));
+      const cam = camera({ dir, gzip });
+      await cam.onInstall();
+      await cam.onShutter(big);
+      assert.equal(readFileSync(join(dir, 'latest.json'), 'utf8'), JSON.stringify(big));
+      const stored = readFileSync(join(dir, historyName(big, gzip)));
+      assert.equal((gzip ? gunzipSync(stored) : stored).toString('utf8'), JSON.stringify(big));
     }
   });
 

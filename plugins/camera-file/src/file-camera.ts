@@ -1,13 +1,13 @@
-import { constants } from 'node:fs';
-import { access, mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, copyFile, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { EvcamError, ErrorCodes, Polaroid, type Snapshot } from '@evcam/camera-api';
 import { fileCameraOptions, type FileCameraOptions } from './options.js';
-import { snapshotJsonPieces } from './snapshot-json.js';
+import { snapshotJsonSlices } from './snapshot-json.js';
 
-const gzipAsync = promisify(gzip);
 /**
  * History files are named <ISO time>-<seq>.json[.gz], so names sort by time across
  * restarts. The name comes from numbers only, never from event content.
@@ -44,14 +44,28 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
   }
 
   override async onShutter(snapshot: Snapshot): Promise<void> {
-    // In slices, so a 10k-task snapshot never stalls ingestion (see snapshot-json.ts).
-    const json = this.options.pretty ? [JSON.stringify(snapshot, null, 1)] : await snapshotJsonPieces(snapshot);
-    if (this.options.history) {
-      const gz = this.options.gzip;
-      const body = gz ? await gzipAsync(json.join('')) : json;
-      await this.writeAtomically(historyName(snapshot, gz), body);
+    // latest.json is written slice by slice as it is serialised (see snapshot-json.ts): a
+    // 10k-task snapshot never stalls ingestion and never sits in memory as one 9 MB text.
+    // The history file is then made from it on disk, not from memory.
+    const latestTmp = this.tmpPath('latest.json');
+    const written: string[] = [latestTmp];
+    try {
+      const json = this.options.pretty ? [JSON.stringify(snapshot, null, 1)] : snapshotJsonSlices(snapshot);
+      await pipeline(Readable.from(json), createWriteStream(latestTmp));
+      if (this.options.history) {
+        const gz = this.options.gzip;
+        const name = historyName(snapshot, gz);
+        const historyTmp = this.tmpPath(name);
+        written.push(historyTmp);
+        if (gz) await pipeline(createReadStream(latestTmp), createGzip(), createWriteStream(historyTmp));
+        else await copyFile(latestTmp, historyTmp);
+        await rename(historyTmp, join(this.dir, name));
+      }
+      await rename(latestTmp, join(this.dir, 'latest.json'));
+    } catch (err) {
+      await Promise.all(written.map((tmp) => unlink(tmp).catch(() => {})));
+      throw err;
     }
-    await this.writeAtomically('latest.json', json);
     if (this.options.history && this.options.keep > 0 && snapshot.seq % 16 === 0) await this.prune();
   }
 
@@ -59,11 +73,9 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
     await this.prune();
   }
 
-  private async writeAtomically(name: string, body: readonly string[] | Buffer): Promise<void> {
-    const target = join(this.dir, name);
-    const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
-    await writeFile(tmp, body);
-    await rename(tmp, target);
+  /** Files are written under a temporary name and renamed into place: readers never see half a snapshot. */
+  private tmpPath(name: string): string {
+    return join(this.dir, `.${name}.${process.pid}.tmp`);
   }
 
   /** Keep the newest `keep` history files (names sort by sequence). */
