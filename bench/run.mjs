@@ -1,7 +1,7 @@
 // `npm run bench`: evcam's throughput, memory and shutter-cost figures against
 // the targets of issue 7. Every measured party is its own process; the
 // publisher never shares one with what it feeds. Prints a markdown table and
-// writes bench/results/latest.json. Knobs (env): EVCAM_BENCH_RUNS (3),
+// writes bench/results/latest.json. Knobs (env): EVCAM_BENCH_RUNS (5),
 // EVCAM_BENCH_MESSAGES (ingest messages per run, 200000), EVCAM_BENCH_MEMORY_RUNS (1),
 // EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory; all by default).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { ROOT, runNode, startKernel } from './lib/processes.mjs';
 import { machine } from './lib/machine.mjs';
 import { TARGETS, judge, table } from './lib/report.mjs';
 
-const RUNS = Number(process.env.EVCAM_BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.EVCAM_BENCH_RUNS ?? 5);
 const INGEST_MESSAGES = Number(process.env.EVCAM_BENCH_MESSAGES ?? 200_000);
 const MEMORY_RUNS = Number(process.env.EVCAM_BENCH_MEMORY_RUNS ?? 1);
 const PARTS = new Set((process.env.EVCAM_BENCH_ONLY ?? 'fold,shutter,ingest,memory').split(',').map((p) => p.trim()));
@@ -44,29 +44,35 @@ async function shutterBench() {
 const publish = (url, count, queues, skip = 0) =>
   runNode('bench/publish.mjs', ['--url', url, '--messages', String(count), '--skip', String(skip), ...queues.flatMap((q) => ['--queue', q])]);
 
-/** One run: fill three queues with the same messages, drain each by one contender in turn. */
+/** The kernel's ack pattern in no-loss mode (receiver.prefetch, ACK_EVERY in receivers/amqp.ts). */
+const KERNEL_ACKS = ['--prefetch', '2000', '--ack-every', '256'];
+
+/**
+ * One run: fill one queue per contender with the same messages, drain each in turn.
+ * Two like-for-like pairs: the kernel in Celery's no-ack consumption (--acks none) against
+ * the bare no-ack reader, and the kernel's default no-loss consumption (acked after folding)
+ * against the bare reader acking the same way; the camera contender is the default kernel
+ * with a 1 s file camera.
+ */
 async function ingestRun(broker, run) {
-  const q = { bare: `bench-bare-${run}`, kernel: `bench-kernel-${run}`, camera: `bench-camera-${run}` };
+  const q = Object.fromEntries(['bare', 'bareAcked', 'kernelNoAck', 'kernel', 'camera'].map((name) => [name, `bench-${name}-${run}`]));
   const published = await publish(broker.url, INGEST_MESSAGES, Object.values(q));
   const snapshots = join(workDir, `snapshots-${run}`);
+  const bare = async (queue, extra) => {
+    const r = await runNode('bench/bare-consumer.mjs', ['--url', broker.url, '--queue', queue, '--messages', String(published.messages), ...extra]);
+    return { ...r, eventsPerSec: (published.events * (r.messages / published.messages)) / r.secs };
+  };
+  const kernel = (queue, extra) => startKernel(['-b', broker.url, '--queue', queue, '--limit', String(published.events), ...extra], { workDir }).result;
   const contenders = {
-    bare: async () => {
-      const r = await runNode('bench/bare-consumer.mjs', ['--url', broker.url, '--queue', q.bare, '--messages', String(published.messages)]);
-      return { ...r, eventsPerSec: (published.events * (r.messages / published.messages)) / r.secs };
-    },
-    kernel: async () => {
-      const k = startKernel(['-b', broker.url, '--queue', q.kernel, '--limit', String(published.events), '--camera', NULL_CAMERA, '-F', '3600'], { workDir });
-      return k.result;
-    },
-    camera: async () => {
-      const k = startKernel(['-b', broker.url, '--queue', q.camera, '--limit', String(published.events), '--camera', 'file',
-        '--camera-option', `dir=${snapshots}`, '-F', '1'], { workDir });
-      return k.result;
-    },
+    bare: () => bare(q.bare, []),
+    bareAcked: () => bare(q.bareAcked, KERNEL_ACKS),
+    kernelNoAck: () => kernel(q.kernelNoAck, ['--acks', 'none', '--camera', NULL_CAMERA, '-F', '3600']),
+    kernel: () => kernel(q.kernel, ['--camera', NULL_CAMERA, '-F', '3600']),
+    camera: () => kernel(q.camera, ['--camera', 'file', '--camera-option', `dir=${snapshots}`, '-F', '1']),
   };
   // Rotate who goes first, so no contender always meets a freshly filled (or drained) broker.
-  const order = ['bare', 'kernel', 'camera'];
-  for (let i = 0; i < run % 3; i++) order.push(order.shift());
+  const order = Object.keys(contenders);
+  for (let i = 0; i < run % order.length; i++) order.push(order.shift());
   const out = { published };
   for (const name of order) {
     out[name] = await contenders[name]();
@@ -74,7 +80,10 @@ async function ingestRun(broker, run) {
   }
   for (const name of Object.values(q)) broker.deleteQueue(name);
   rmSync(snapshots, { recursive: true, force: true });
-  out.ratio = out.kernel.eventsPerSec / out.bare.eventsPerSec;
+  out.ratio = out.kernelNoAck.eventsPerSec / out.bare.eventsPerSec;
+  out.ackedRatio = out.kernel.eventsPerSec / out.bareAcked.eventsPerSec;
+  out.ackCost = out.bareAcked.eventsPerSec / out.bare.eventsPerSec;
+  out.defaultVsBare = out.kernel.eventsPerSec / out.bare.eventsPerSec;
   out.cameraRatio = out.camera.eventsPerSec / out.kernel.eventsPerSec;
   return out;
 }
@@ -160,11 +169,17 @@ try {
       messagesPerRun: INGEST_MESSAGES,
       eventsPerRun: ingest[0].published.events,
       bareEventsPerSec: summarize(ingest.map((r) => r.bare.eventsPerSec)),
+      bareAckedEventsPerSec: summarize(ingest.map((r) => r.bareAcked.eventsPerSec)),
+      kernelNoAckEventsPerSec: summarize(ingest.map((r) => r.kernelNoAck.eventsPerSec)),
       kernelEventsPerSec: summarize(ingest.map((r) => r.kernel.eventsPerSec)),
       ratio: summarize(ingest.map((r) => r.ratio)),
+      ackedRatio: summarize(ingest.map((r) => r.ackedRatio)),
+      ackCost: summarize(ingest.map((r) => r.ackCost)),
+      defaultVsBare: summarize(ingest.map((r) => r.defaultVsBare)),
       cameraEventsPerSec: summarize(ingest.map((r) => r.camera.eventsPerSec)),
       cameraRatio: summarize(ingest.map((r) => r.cameraRatio)),
       kernelPeakRssMb: summarize(ingest.map((r) => r.kernel.maxRssKb / 1024)),
+      kernelNoAckPeakRssMb: summarize(ingest.map((r) => r.kernelNoAck.maxRssKb / 1024)),
       runs: ingest,
     };
   }

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import amqp from 'amqplib';
 import {
   bindingInfo, celeryClient, eventMessage, queueInfo, readLatest, startWorker, successfulTask, waitForLatest, waitUntil,
@@ -22,6 +23,15 @@ async function deleteQueue(url: string, queue: string): Promise<void> {
   const ch = await conn.createChannel();
   await ch.deleteQueue(queue);
   await conn.close();
+}
+
+/** The queue's consumers as RabbitMQ sees them: does it wait for acks, and with what prefetch. */
+function consumers(vhost: string): { queue: string; ackRequired: boolean; prefetch: number }[] {
+  const out = execFileSync('rabbitmqctl', ['-q', 'list_consumers', '-p', vhost, 'queue_name', 'ack_required', 'prefetch_count', '--no-table-headers'], { encoding: 'utf8' });
+  return out.trim().split('\n').filter(Boolean).map((line) => {
+    const [queue, ackRequired, prefetch] = line.trim().split(/\s+/);
+    return { queue, ackRequired: ackRequired === 'true', prefetch: Number(prefetch) };
+  });
 }
 
 /** Start the kernel in no-loss mode until it consumes, then stop it: the durable queue stays. */
@@ -83,6 +93,33 @@ describe('no-loss mode (--queue NAME)', () => {
       await deleteQueue(vhost.url, queue).catch(() => {});
     }
     assert.deepEqual(bindingInfo(vhost.vhost), [], 'nothing left bound to celeryev');
+  });
+
+  test('receiver.acks: the broker sees acked consumption by default and with fold, none with --acks none; events fold either way', async () => {
+    for (const [flags, ackRequired, prefetch] of [[[], true, 2000], [['--acks', 'fold'], true, 2000], [['--acks', 'none'], false, 0]] as const) {
+      const queue = `evcam-acks-${randomUUID().slice(0, 8)}`;
+      const dir = mkdtempSync(join(tmpdir(), 'evcam-acks-'));
+      const kernel = startKernel(kernelArgs(vhost.url, dir, queue, [...flags]));
+      try {
+        await kernel.waitFor('consuming Celery events');
+        assert.deepEqual(consumers(vhost.vhost).filter((c) => c.queue === queue), [{ queue, ackRequired, prefetch }], flags.join(' ') || 'default');
+        const id = randomUUID();
+        await publishCaptured(vhost.url, [eventMessage(successfulTask(id, 'w1@acks', Date.now() / 1000))]);
+        await waitForLatest(dir, (snap) => snap.tasks[id]?.state === 'SUCCESS', `task folded (${flags.join(' ') || 'default'})`, 15_000);
+        assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr());
+        assert.equal(queueInfo(vhost.vhost).find((q) => q.name === queue)!.messages, 0, 'nothing left unacknowledged');
+      } finally {
+        await kernel.stop('SIGKILL');
+        await deleteQueue(vhost.url, queue).catch(() => {});
+      }
+    }
+  });
+
+  test('--acks fold without a named queue is refused with the fix in the message', async () => {
+    const kernel = startKernel(['-b', vhost.url, '--camera', 'file', '--camera-option', `dir=${mkdtempSync(join(tmpdir(), 'evcam-acks-'))}`, '--acks', 'fold']);
+    const code = await kernel.exited;
+    assert.notEqual(code, 0);
+    assert.match(kernel.stderr(), /EVCAM_ERR_CONFIG_INVALID.*receiver\.acks: 'fold' needs a named queue \(receiver\.queue or --queue\)/);
   });
 
   test('a real Celery worker runs tasks while the kernel is stopped: all of them folded after restart', async () => {

@@ -12,6 +12,7 @@ if (out) {
     const ms = (ns) => ns / 1e6;
     writeFileSync(out, JSON.stringify({
       maxRssKb: process.resourceUsage().maxRSS,
+      cpuSecs: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
       atExitMb: Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
       loopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
     }));

@@ -82,7 +82,7 @@ export function startKernel(args, { workDir, timeoutMs = 300_000 }) {
     const errors = all.filter((l) => l.level >= 50).map((l) => l.msg);
     rmSync(log, { force: true });
     rmSync(probe, { force: true });
-    return { folded: stopping.folded, secs, eventsPerSec: stopping.folded / secs, maxRssKb: probed.maxRssKb, loopDelayMs: probed.loopDelayMs, errors };
+    return { folded: stopping.folded, secs, eventsPerSec: stopping.folded / secs, cpuUsPerEvent: (probed.cpuSecs * 1e6) / stopping.folded, maxRssKb: probed.maxRssKb, loopDelayMs: probed.loopDelayMs, errors };
   });
   ready.catch(() => {});
   return { child, ready, result, peakRssKb: () => peakRssKb(child.pid) };

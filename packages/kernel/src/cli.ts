@@ -31,6 +31,7 @@ interface CommonFlags {
   maxWorkersInMemory?: number;
   clearAfter?: boolean;
   queue?: string;
+  acks?: 'auto' | 'none' | 'fold' | 'checkpoint';
   limit?: number;
   httpPort?: number;
   checkpoint?: string;
@@ -66,6 +67,7 @@ function addCommonOptions(cmd: Command): Command {
     .addOption(new Option('--max-workers-in-memory <n>', 'LRU limit of workers (default 5000)').argParser(number('--max-workers-in-memory')))
     .option('--clear-after', 'clear the State after each stored shutter (Celery clear_after)')
     .option('--queue <name>', 'no-loss mode: consume a durable named queue, ack after folding')
+    .addOption(new Option('--acks <mode>', "how the named queue's messages are acked (receiver.acks)").choices(['auto', 'fold', 'checkpoint', 'none']))
     .addOption(new Option('--limit <n>', 'exit after this many events were folded (final shutter first)').argParser(number('--limit')))
     .addOption(new Option('--http-port <port>', 'serve /healthz and /metrics on this port').argParser(number('--http-port')))
     .option('--checkpoint <path>', 'checkpoint the State to this file and restore it at start');
@@ -86,7 +88,7 @@ function overridesFrom(flags: CommonFlags): EvcamConfig {
   if (flags.maxTasksInMemory !== undefined) o.maxTasksInMemory = flags.maxTasksInMemory;
   if (flags.maxWorkersInMemory !== undefined) o.maxWorkersInMemory = flags.maxWorkersInMemory;
   if (flags.clearAfter) o.clearAfter = true;
-  if (flags.queue !== undefined) o.receiver = { queue: flags.queue };
+  if (flags.queue !== undefined || flags.acks !== undefined) o.receiver = { queue: flags.queue, acks: flags.acks };
   if (flags.limit !== undefined) o.limit = flags.limit;
   if (flags.httpPort !== undefined) o.http = { port: flags.httpPort };
   if (flags.checkpoint !== undefined) o.checkpoint = { file: flags.checkpoint };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { EvcamError } from '@evcam/camera-api';
 import { loadConfig, parseCameraOptions } from './load.js';
+import { ackMode } from './schema.js';
 
 const project = (files: Record<string, string>): string => {
   const dir = mkdtempSync(join(tmpdir(), 'evcam-config-'));
@@ -74,6 +75,24 @@ describe('config: precedence and validation', () => {
       for (const key of ['freq', 'receiver.prefetch', 'nope']) assert.ok(err.message.includes(key), `${key} in ${err.message}`);
       return true;
     });
+  });
+
+  test('receiver.acks: auto picks by queue and checkpoint; fold and checkpoint without what they need are refused', async () => {
+    const dir = project({});
+    const resolved = async (overrides: Record<string, unknown>) => ackMode((await loadConfig({ cwd: dir, env: noEnv, overrides })).config);
+    assert.equal(await resolved({}), 'none', 'no named queue: nothing to ack');
+    assert.equal(await resolved({ receiver: { queue: 'q' } }), 'fold');
+    assert.equal(await resolved({ receiver: { queue: 'q' }, checkpoint: { file: 'c.json' } }), 'checkpoint');
+    assert.equal(await resolved({ receiver: { queue: 'q', acks: 'none' }, checkpoint: { file: 'c.json' } }), 'none');
+    assert.equal(await resolved({ receiver: { queue: 'q', acks: 'fold' }, checkpoint: { file: 'c.json' } }), 'fold');
+    for (const [overrides, message] of [
+      [{ receiver: { acks: 'fold' } }, /receiver\.acks: 'fold' needs a named queue/],
+      [{ receiver: { queue: 'q', acks: 'checkpoint' } }, /receiver\.acks: 'checkpoint' needs a checkpoint file/],
+      [{ receiver: { queue: 'q', acks: 'sometimes' } }, /receiver\.acks/],
+    ] as const) {
+      await assert.rejects(loadConfig({ cwd: dir, env: noEnv, overrides: overrides as Record<string, unknown> }),
+        (err: unknown) => EvcamError.is(err) && err.code === 'EVCAM_ERR_CONFIG_INVALID' && message.test(err.message));
+    }
   });
 
   test('--config pointing nowhere is a clear error', async () => {

@@ -62,6 +62,14 @@ export const receiverSchema = z.strictObject({
   maxLength: z.number().int().positive().optional(),
   /** No-loss mode: what RabbitMQ does at maxLength. */
   overflow: z.enum(['drop-head', 'reject-publish']).default('drop-head'),
+  /**
+   * How messages of the named queue are acknowledged (AMQP). 'auto': 'checkpoint' with a
+   * checkpoint file, else 'fold'. 'fold': after folding (a dropped connection loses
+   * nothing). 'checkpoint': once a checkpoint holds their events (a crash loses nothing).
+   * 'none': Celery's own no_ack consumption, fastest; messages in flight when the
+   * connection drops are lost. Without `queue` there is nothing to ack: always 'none'.
+   */
+  acks: z.enum(['auto', 'none', 'fold', 'checkpoint']).default('auto'),
   /** No-loss mode: unacknowledged messages in flight (basic.qos). */
   prefetch: z.number().int().positive().default(2000),
   /** AMQP heartbeat seconds; omit for the server's value, 0 disables. */
@@ -138,7 +146,24 @@ export const configSchema = z.strictObject({
   }).optional(),
   /** Stop after this many events have been folded (Celery's capture(limit=N)). */
   limit: z.number().int().positive().optional(),
+}).superRefine((config, ctx) => {
+  const acks = config.receiver.acks;
+  if ((acks === 'fold' || acks === 'checkpoint') && config.receiver.queue === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['receiver', 'acks'],
+      message: `'${acks}' needs a named queue (receiver.queue or --queue): the default queue dies with its connection, so there is nothing to ack` });
+  }
+  if (acks === 'checkpoint' && config.checkpoint?.file === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['receiver', 'acks'], message: "'checkpoint' needs a checkpoint file (checkpoint.file or --checkpoint)" });
+  }
 });
+
+/** What receiver.acks means for a resolved config. */
+export function ackMode(config: ResolvedConfig): 'none' | 'fold' | 'checkpoint' {
+  const { acks, queue } = config.receiver;
+  if (queue === undefined || acks === 'none') return 'none';
+  if (acks === 'auto') return config.checkpoint?.file !== undefined ? 'checkpoint' : 'fold';
+  return acks;
+}
 
 /** What users write in evcam.config.ts (everything optional). */
 export type EvcamConfig = z.input<typeof configSchema>;

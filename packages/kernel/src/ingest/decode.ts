@@ -30,45 +30,55 @@ const DECOMPRESS: Record<string, ((b: Buffer) => Buffer) | undefined> = {
   'application/x-brotli': brotliDecompressSync,
 };
 
+/** Why a body was refused; decodeMessage returns one instead of a value (never allocated on success). */
+export class DecodeFailure {
+  constructor(readonly reason: BadInputReason, readonly detail?: string) {}
+}
+
 /**
  * Turn a message body into JSON, refusing everything that is not plain JSON.
  * Pickle and other unsafe serializers are never deserialized.
  */
 export function decodeBody(msg: RawMessage, limits: DecodeLimits): Decoded {
-  const contentType = msg.contentType;
+  const value = decodeMessage(msg.body, msg.contentType, msg.contentEncoding, msg.compression, limits);
+  return value instanceof DecodeFailure ? { ok: false, reason: value.reason, detail: value.detail } : { ok: true, value };
+}
+
+/** decodeBody for the hot path: the message's parts as arguments, the value or a DecodeFailure back. */
+export function decodeMessage(body: Buffer | string, contentType: string | undefined, encoding: string | undefined,
+  compression: string | undefined, limits: DecodeLimits): unknown {
   if (contentType !== 'application/json' && !(contentType !== undefined && JSON_TYPES.has(contentType.toLowerCase()))) {
-    return { ok: false, reason: 'content-type', detail: contentType ?? '(none)' };
+    return new DecodeFailure('content-type', contentType ?? '(none)');
   }
-  const encoding = msg.contentEncoding;
   if (encoding !== undefined && encoding !== 'utf-8' && encoding.toLowerCase() !== 'utf8' && encoding.toLowerCase() !== 'utf-8') {
-    return { ok: false, reason: 'encoding', detail: encoding };
+    return new DecodeFailure('encoding', encoding);
   }
-  let body = msg.body;
-  if (body.length > limits.maxBodyBytes) return { ok: false, reason: 'too-large', detail: `${body.length} bytes` };
-  if (msg.compression !== undefined) {
-    const undo = DECOMPRESS[msg.compression];
-    if (undo === undefined) return { ok: false, reason: 'compression', detail: msg.compression };
+  if (body.length > limits.maxBodyBytes) return new DecodeFailure('too-large', `${body.length} bytes`);
+  if (compression !== undefined) {
+    const undo = DECOMPRESS[compression];
+    if (undo === undefined) return new DecodeFailure('compression', compression);
     try {
       body = undo(typeof body === 'string' ? Buffer.from(body, 'latin1') : body);
     } catch {
-      return { ok: false, reason: 'compression', detail: `corrupt ${msg.compression}` };
+      return new DecodeFailure('compression', `corrupt ${compression}`);
     }
-    if (body.length > limits.maxBodyBytes) return { ok: false, reason: 'too-large', detail: `${body.length} bytes inflated` };
+    if (body.length > limits.maxBodyBytes) return new DecodeFailure('too-large', `${body.length} bytes inflated`);
   }
-  const text = typeof body === 'string' ? body : body.toString('utf8');
+  // toString() without arguments goes straight to the UTF-8 decoder (no encoding lookup).
+  const text = typeof body === 'string' ? body : body.toString();
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'invalid-json' };
+    return new DecodeFailure('invalid-json');
   }
   // kombu >= 5.3 wraps non-JSON values as {"__type__", "__value__"}; rare, so look before walking.
   if (text.includes('"__type__"')) {
     const unwrapped = unwrapKombuTypes(value, limits.maxDepth);
-    if (unwrapped === TOO_DEEP) return { ok: false, reason: 'too-deep' };
+    if (unwrapped === TOO_DEEP) return new DecodeFailure('too-deep');
     value = unwrapped;
   }
-  return { ok: true, value };
+  return value;
 }
 
 const TOO_DEEP = Symbol('too-deep');

@@ -1,7 +1,7 @@
 import type { Logger } from '@evcam/camera-api';
 import type { CeleryState } from '../state/state.js';
 import type { CeleryEvent } from '../state/records.js';
-import { checkEvent, decodeBody, DEFAULT_DECODE_LIMITS, type DecodeLimits, type RawMessage } from './decode.js';
+import { checkEvent, decodeMessage, DecodeFailure, DEFAULT_DECODE_LIMITS, type DecodeLimits, type RawMessage } from './decode.js';
 import { IngestMetrics, type BadInputReason } from './metrics.js';
 
 /** Celery's CLIENT_CLOCK_SKEW: task-sent clocks are the receiver's clock minus one. */
@@ -60,13 +60,18 @@ export class Ingestor {
 
   /** Receive one broker message (a single event or a task.multi array). */
   receive(msg: RawMessage, receivedAt: number): void {
+    this.receiveBody(msg.body, msg.contentType, msg.contentEncoding, msg.compression, receivedAt);
+  }
+
+  /** receive() for the hot path: the message's parts as arguments, so no message object is built. */
+  receiveBody(body: Buffer | string, contentType: string | undefined, contentEncoding: string | undefined,
+    compression: string | undefined, receivedAt: number): void {
     this.metrics.messages++;
-    const decoded = decodeBody(msg, this.limits);
-    if (!decoded.ok) {
-      this.bad(decoded.reason, decoded.detail);
+    const value = decodeMessage(body, contentType, contentEncoding, compression, this.limits);
+    if (value instanceof DecodeFailure) {
+      this.bad(value.reason, value.detail);
       return;
     }
-    const value = decoded.value;
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) this.receiveEvent(value[i], receivedAt);
     } else {

@@ -7,7 +7,7 @@ import { inject, injectable } from 'inversify';
 import pRetry, { AbortError } from 'p-retry';
 import type { CheckpointedReceiver } from '../checkpoint/checkpointer.js';
 import { RedeliveryGuard, type GuardCut } from '../checkpoint/redelivery.js';
-import type { ResolvedConfig } from '../config/schema.js';
+import { ackMode, type ResolvedConfig } from '../config/schema.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import { TOKENS } from '../tokens.js';
 import { parseAmqpUrl, type AmqpUrl } from './broker-url.js';
@@ -56,6 +56,8 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
   private readonly guard: RedeliveryGuard | null;
   /** No-loss mode with a checkpoint file: acks wait for the checkpoint covering the message. */
   private readonly ackOnCheckpoint: boolean;
+  /** Acknowledge each message once folded (batched); see receiver.acks. */
+  private readonly ackOnFold: boolean;
   private lastDelivered: { channel: Channel; msg: ConsumeMessage } | null = null;
   private backlogSignalled = false;
   private readonly backlogAt: number;
@@ -76,8 +78,10 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     // One name for the receiver's lifetime, as Celery's node_id: reconnects redeclare it.
     this.queueName = this.settings.queue ?? `${this.settings.queuePrefix}.${randomUUID()}`;
     this.state.queue = this.queueName;
-    this.guard = this.noLoss ? new RedeliveryGuard(2 * this.settings.prefetch) : null;
-    this.ackOnCheckpoint = this.noLoss && config.checkpoint?.file !== undefined;
+    const acks = ackMode(config);
+    this.guard = acks === 'none' ? null : new RedeliveryGuard(2 * this.settings.prefetch);
+    this.ackOnCheckpoint = acks === 'checkpoint';
+    this.ackOnFold = acks === 'fold';
     // Ask for a checkpoint before the prefetch window fills up and the broker stops sending.
     this.backlogAt = Math.max(1, Math.floor(this.settings.prefetch / 2));
   }
@@ -228,7 +232,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
       await this.declare(channel);
       this.connection = connection;
       this.channel = channel;
-      const { consumerTag } = await channel.consume(this.queueName, (msg) => this.onMessage(channel, msg), { noAck: !this.noLoss });
+      const { consumerTag } = await channel.consume(this.queueName, (msg) => this.onMessage(channel, msg), { noAck: this.guard === null });
       this.consumerTag = consumerTag;
     } catch (err) {
       this.connection = null;
@@ -242,7 +246,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
       this.logger.info({ downSecs: Number(gap.toFixed(3)), queue: this.queueName }, 'reconnected to the broker');
     }
     this.state.connected = true;
-    this.logger.info({ host: u.hostname, port: u.port, vhost: u.vhost, queue: this.queueName, noLoss: this.noLoss }, 'consuming Celery events');
+    this.logger.info({ host: u.hostname, port: u.port, vhost: u.vhost, queue: this.queueName, noLoss: this.noLoss, acks: ackMode(this.config) }, 'consuming Celery events');
     if (this.settings.wakeup) void this.wakeupWorkers(connection);
   }
 
@@ -258,7 +262,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
         args['x-overflow'] = s.overflow;
       }
       await channel.assertQueue(this.queueName, { durable: true, autoDelete: false, exclusive: false, arguments: args });
-      await channel.prefetch(s.prefetch);
+      if (this.guard !== null) await channel.prefetch(s.prefetch);
     } else {
       if (s.queueTtl !== null) args['x-message-ttl'] = Math.trunc(s.queueTtl * 1000);
       if (s.queueExpires !== null) args['x-expires'] = Math.trunc(s.queueExpires * 1000);
@@ -308,7 +312,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
         this.backlogSignalled = true;
         this.onAckBacklog?.();
       }
-    } else if (this.noLoss) {
+    } else if (this.ackOnFold) {
       this.ackLater(channel, msg);
     }
   }
@@ -316,12 +320,8 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
   private fold(msg: ConsumeMessage): void {
     const props = msg.properties;
     const headers = props.headers;
-    this.ingestor.receive({
-      body: msg.content,
-      contentType: props.contentType,
-      contentEncoding: props.contentEncoding,
-      compression: headers === undefined ? undefined : (headers.compression as string | undefined),
-    }, this.clock.now());
+    this.ingestor.receiveBody(msg.content, props.contentType as string | undefined, props.contentEncoding as string | undefined,
+      headers === undefined ? undefined : (headers.compression as string | undefined), this.clock.now());
   }
 
   /** Batched acks: events are folded synchronously, so everything up to this message is safe. */
