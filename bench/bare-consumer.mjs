@@ -1,7 +1,7 @@
 // The yardstick of the ingest benchmark: a bare amqplib consumer that only
 // reads (no-ack, no decoding), timed from consume-ok to the last expected
 // message. Its own process, like the kernel it is compared with.
-// Prints one JSON line: {messages, secs}.
+// Prints one JSON line: {messages, secs, cpuSecs}.
 //
 //   node bench/bare-consumer.mjs --url amqp://.../vhost --queue q --messages N
 import { parseArgs } from 'node:util';
@@ -35,4 +35,5 @@ const done = new Promise((resolve) => {
 });
 const finished = await done;
 await conn.close();
-process.stdout.write(`${JSON.stringify({ messages: seen, bytes, secs: (finished - started) / 1000 })}\n`);
+const cpu = process.cpuUsage();
+process.stdout.write(`${JSON.stringify({ messages: seen, bytes, secs: (finished - started) / 1000, cpuSecs: (cpu.user + cpu.system) / 1e6 })}\n`);
