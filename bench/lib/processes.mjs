@@ -9,10 +9,26 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KERNEL_BIN = join(ROOT, 'packages/kernel/bin/evcam-kernel.js');
 const PROBE = pathToFileURL(join(ROOT, 'bench/lib/probe.mjs')).href;
 
+/**
+ * The node flags and environment the bin's shebang gives the kernel
+ * (`#!/usr/bin/env -S NAME=value node --flag ...`), for benchmarks that run
+ * kernel components in a script of their own.
+ */
+export function kernelRuntime() {
+  const words = readFileSync(KERNEL_BIN, 'utf8').split('\n')[0].replace(/^#!\S*env\s+(-S\s+)?/, '').split(/\s+/);
+  const at = words.indexOf('node');
+  return {
+    env: Object.fromEntries(words.slice(0, Math.max(at, 0)).map((w) => w.split('='))),
+    nodeArgs: words.slice(at + 1).filter((w) => w.startsWith('--')),
+  };
+}
+
 /** Run a node script to completion; resolves with its parsed last stdout line. */
-export function runNode(script, args, { timeoutMs = 300_000, nodeArgs = [] } = {}) {
+export function runNode(script, args, { timeoutMs = 300_000, nodeArgs = [], env = {} } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script), ...args], {
+      cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
