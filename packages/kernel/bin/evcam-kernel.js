@@ -1,6 +1,6 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2 --single-threaded-gc
 // Committed shim so `npx evcam-kernel` links on a fresh install, before the build exists.
-// Memory settings that must exist before V8 starts live in the shebang (measured with
+// Node settings that must exist before V8 starts live in the shebang (measured with
 // `npm run bench`, README "Performance"; `node bin/evcam-kernel.js` skips them):
 // - --max-semi-space-size=2: the kernel's garbage is per-event objects that die young
 //   either way; V8's default 16 MB semi-spaces only add ~25 MB of resident nursery.

@@ -58,6 +58,8 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
   private readonly ackOnCheckpoint: boolean;
   /** Acknowledge each message once folded (batched); see receiver.acks. */
   private readonly ackOnFold: boolean;
+  /** receiver.acks as resolved for this config: 'none' consumes with no_ack, as Celery does. */
+  private readonly acks: 'none' | 'fold' | 'checkpoint';
   private lastDelivered: { channel: Channel; msg: ConsumeMessage } | null = null;
   private backlogSignalled = false;
   private readonly backlogAt: number;
@@ -78,10 +80,11 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     // One name for the receiver's lifetime, as Celery's node_id: reconnects redeclare it.
     this.queueName = this.settings.queue ?? `${this.settings.queuePrefix}.${randomUUID()}`;
     this.state.queue = this.queueName;
-    const acks = ackMode(config);
-    this.guard = acks === 'none' ? null : new RedeliveryGuard(2 * this.settings.prefetch);
-    this.ackOnCheckpoint = acks === 'checkpoint';
-    this.ackOnFold = acks === 'fold';
+    this.acks = ackMode(config);
+    // Only acked deliveries can come back after a lost channel; only they need the guard.
+    this.guard = this.acks === 'none' ? null : new RedeliveryGuard(2 * this.settings.prefetch);
+    this.ackOnCheckpoint = this.acks === 'checkpoint';
+    this.ackOnFold = this.acks === 'fold';
     // Ask for a checkpoint before the prefetch window fills up and the broker stops sending.
     this.backlogAt = Math.max(1, Math.floor(this.settings.prefetch / 2));
   }
@@ -232,7 +235,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
       await this.declare(channel);
       this.connection = connection;
       this.channel = channel;
-      const { consumerTag } = await channel.consume(this.queueName, (msg) => this.onMessage(channel, msg), { noAck: this.guard === null });
+      const { consumerTag } = await channel.consume(this.queueName, (msg) => this.onMessage(channel, msg), { noAck: this.acks === 'none' });
       this.consumerTag = consumerTag;
     } catch (err) {
       this.connection = null;
@@ -246,7 +249,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
       this.logger.info({ downSecs: Number(gap.toFixed(3)), queue: this.queueName }, 'reconnected to the broker');
     }
     this.state.connected = true;
-    this.logger.info({ host: u.hostname, port: u.port, vhost: u.vhost, queue: this.queueName, noLoss: this.noLoss, acks: ackMode(this.config) }, 'consuming Celery events');
+    this.logger.info({ host: u.hostname, port: u.port, vhost: u.vhost, queue: this.queueName, noLoss: this.noLoss, acks: this.acks }, 'consuming Celery events');
     if (this.settings.wakeup) void this.wakeupWorkers(connection);
   }
 
@@ -262,7 +265,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
         args['x-overflow'] = s.overflow;
       }
       await channel.assertQueue(this.queueName, { durable: true, autoDelete: false, exclusive: false, arguments: args });
-      if (this.guard !== null) await channel.prefetch(s.prefetch);
+      if (this.acks !== 'none') await channel.prefetch(s.prefetch); // no_ack consumers get no window
     } else {
       if (s.queueTtl !== null) args['x-message-ttl'] = Math.trunc(s.queueTtl * 1000);
       if (s.queueExpires !== null) args['x-expires'] = Math.trunc(s.queueExpires * 1000);
