@@ -1,6 +1,6 @@
-import type { CameraHost, Logger } from '@evcam/camera-api';
+import { silentLogger, type CameraHost, type Logger, type Snapshot } from '@evcam/camera-api';
 import { CeleryState, FakeClock, Ingestor } from 'evcam-kernel';
-import { deliver, readDeliveries, type Delivery } from './fixture.js';
+import { DEFAULT_FIXTURE, deliver, readDeliveries, type Delivery } from './fixture.js';
 
 /**
  * The kernel's real State and Ingestor fed from a recorded stream, with a
@@ -62,4 +62,16 @@ export class Harness {
     this.shift += secs;
     await this.clock.advance(secs);
   }
+}
+
+/**
+ * A full, realistic State as snapshot `seq`: the shipped fixture (222 tasks of every
+ * state, 2 workers) folded by the kernel's real State, every task and worker listed as
+ * changed. Taken at the last event's receive time + `seq` unless `takenAt` is given.
+ */
+export function fixtureSnapshot(seq = 1, takenAt?: number): Snapshot {
+  const harness = new Harness(DEFAULT_FIXTURE, silentLogger);
+  harness.foldSilently(harness.deliveries.length);
+  const lastAt = harness.deliveries[harness.deliveries.length - 1].at;
+  return harness.state.snapshot(0, seq, takenAt ?? lastAt + seq).snapshot;
 }

@@ -1,7 +1,7 @@
 export { runCameraConformance, checkCameraConformance, type ConformanceResult } from './run.js';
 export { conformance, type CameraUnderTest, type ConformanceOptions, type KitContext, type Step } from './conformance.js';
 export { backendProblems, incrementalProblems, orderProblems, type BackendView } from './checks.js';
-export { Harness } from './harness.js';
+export { fixtureSnapshot, Harness } from './harness.js';
 export { DEFAULT_FIXTURE, readDeliveries, deliver, type Delivery } from './fixture.js';
 export { Recorder } from './recorder.js';
 export { parseOptionsWith, sampleTask, sampleWorker } from './samples.js';

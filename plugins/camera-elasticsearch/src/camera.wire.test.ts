@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { EvcamError } from '@evcam/camera-api';
 import { EsDouble } from './testing/es-double.js';
-import { goldenSnapshot, makeCamera, snapshotOf, task, worker } from './testing/fakes.js';
-import type { Snapshot, TaskSnapshot } from '@evcam/camera-api';
+import { fixtureSnapshot, makeCamera, snapshotOf, task, worker } from './testing/fakes.js';
+import type { TaskSnapshot } from '@evcam/camera-api';
 
 const ctx = () => ({ signal: new AbortController().signal, attempt: 1 });
 const derived = ['@timestamp', 'snapshot_seq', 'snapshot_taken_at'];
@@ -16,12 +16,6 @@ async function rejection(p: Promise<unknown>): Promise<EvcamError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
   assert.ok(EvcamError.is(err), `expected an EvcamError, got ${err}`);
   return err;
-}
-
-/** The golden State when the fixture is in the repo, else 222 synthetic tasks of every state. */
-function bigSnapshot(): Snapshot {
-  const states = ['SUCCESS', 'FAILURE', 'REVOKED', 'STARTED', 'PENDING', 'RETRY'];
-  return goldenSnapshot() ?? snapshotOf(Array.from({ length: 222 }, (_, i) => task(`task-${i}`, { state: states[i % 6] })), [worker('w1@lab')]);
 }
 
 describe('Elasticsearch camera over HTTP, against the ES double', () => {
@@ -64,7 +58,7 @@ describe('Elasticsearch camera over HTTP, against the ES double', () => {
   });
 
   it('stores every task of a full State as a document equal to the snapshot task, in strict NDJSON', async () => {
-    const snapshot = bigSnapshot();
+    const snapshot = fixtureSnapshot(); // 222 tasks of every state, 2 workers
     const { camera: c } = camera({ indexPrefix: 'full' });
     await c.onShutter(snapshot, ctx());
     for (const [uuid, t] of Object.entries(snapshot.tasks)) assert.deepEqual(withoutDerived(es.doc('full-tasks', uuid)), t, uuid);

@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Snapshot } from '@evcam/camera-api';
 import type { DeltaDocument } from './documents.js';
 import { parseHistoryKey } from './layout.js';
-import { evolve, FakeHost, goldenSnapshot, makeCamera, manySnapshot, shutter, tempDir } from './testing/fakes.js';
+import { evolve, FakeHost, fixtureSnapshot, makeCamera, manySnapshot, shutter, tempDir } from './testing/fakes.js';
 import { getObject, listKeys, startFauxqsS3, startS3rver, type TestS3 } from './testing/servers.js';
 
 let fauxqs: TestS3;
@@ -29,7 +29,7 @@ for (const kind of ['fauxqs', 's3rver'] as const) {
     const bucket = await bucketOn(server);
     const { camera } = makeCamera(base(server, bucket));
     await camera.install();
-    const snapshots = [goldenSnapshot(1, 1795514300.25), goldenSnapshot(2, 1795514301.5), goldenSnapshot(3, 1795517900)]; // the last in the next hour
+    const snapshots = [fixtureSnapshot(1, 1795514300.25), fixtureSnapshot(2, 1795514301.5), fixtureSnapshot(3, 1795517900)]; // the last in the next hour
     for (const s of snapshots) await shutter(camera, s);
     await camera.onClose();
 
@@ -59,13 +59,13 @@ test('gzip: false writes plain .json history objects', async () => {
   const bucket = await bucketOn(s3rver);
   const { camera } = makeCamera(base(s3rver, bucket, { gzip: false, prefix: 'plain' }));
   await camera.install();
-  await shutter(camera, goldenSnapshot(1));
+  await shutter(camera, fixtureSnapshot(1));
   await camera.onClose();
   const [key] = (await listKeys(s3rver.client, bucket, 'plain/')).filter((k) => !k.endsWith('latest.json'));
   assert.match(key, /^plain\/.*\.json$/);
   const obj = await getObject(s3rver.client, bucket, key);
   assert.equal(obj.contentEncoding, undefined);
-  assert.deepEqual(JSON.parse(obj.body.toString()), goldenSnapshot(1));
+  assert.deepEqual(JSON.parse(obj.body.toString()), fixtureSnapshot(1));
 });
 
 test('delta: only changed tasks between full snapshots every fullEvery shutters; latest.json always full', async () => {
@@ -112,7 +112,7 @@ test('retention: onCleanup deletes history older than retention (by snapshot tim
   await camera.install();
   const t0 = 1_795_500_000;
   const times = [t0, t0 + 1800, t0 + 3 * 3600, t0 + 5 * 3600, t0 + 5 * 3600 + 60];
-  for (const [i, t] of times.entries()) await shutter(camera, goldenSnapshot(i + 1, t));
+  for (const [i, t] of times.entries()) await shutter(camera, fixtureSnapshot(i + 1, t));
   await fauxqs.client.send(new (await import('@aws-sdk/client-s3')).PutObjectCommand({ Bucket: bucket, Key: 'evcam/README.txt', Body: 'not ours' }));
   host.now = t0 + 5 * 3600 + 60; // the newest snapshot's time
   await camera.onCleanup();

@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CameraHost, Logger, Snapshot, TakenSnapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
-import { parseOptionsWith, RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
+import { fixtureSnapshot, parseOptionsWith, RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
 import { ElasticsearchCamera } from '../camera.js';
 import type { ClientOptions } from '../client.js';
 import { optionsSchema, type ElasticsearchCameraOptions } from '../options.js';
@@ -64,18 +63,9 @@ export function snapshotOf(tasks: TaskSnapshot[], workers: WorkerSnapshot[] = []
 
 /** The repo root, from dist/testing/. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-export const GOLDEN = resolve(REPO_ROOT, 'test/fixtures/rabbitmq-5.2.6.golden.json');
 
-/** The golden State as a snapshot, or undefined while the fixture is not in the repo yet. */
-export function goldenSnapshot(): Snapshot | undefined {
-  if (!existsSync(GOLDEN)) return undefined;
-  const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')) as Pick<Snapshot, 'tasks' | 'workers' | 'event_count' | 'task_count'> & { now: number };
-  return {
-    schema: 'evcam.snapshot/1', seq: 1, taken_at: golden.now, event_count: golden.event_count, task_count: golden.task_count,
-    tasks: golden.tasks, workers: golden.workers,
-    changed: { tasks: Object.keys(golden.tasks), workers: Object.keys(golden.workers) },
-  };
-}
+/** A full State (the kit's fixture folded by the kernel) as a snapshot. */
+export { fixtureSnapshot };
 
 export interface Harness { camera: ElasticsearchCamera; host: FakeHost; logger: RecordingLogger }
 

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CameraHost, Logger, Snapshot, TakenSnapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
-import { parseOptionsWith, RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
+import { fixtureSnapshot, parseOptionsWith, RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
 import { S3Camera } from '../camera.js';
 import { optionsSchema, type S3CameraOptions } from '../options.js';
 
@@ -39,18 +39,9 @@ export { task, worker };
 
 /** The repo root, from dist/testing/. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-export const GOLDEN = resolve(REPO_ROOT, 'test/fixtures/rabbitmq-5.2.6.golden.json');
 
-/** The golden State (222 tasks, 2 workers) as snapshot `seq`, or hand-made tasks if the fixture is missing. */
-export function goldenSnapshot(seq = 1, takenAt?: number): Snapshot {
-  if (!existsSync(GOLDEN)) return manySnapshot(50, seq, takenAt);
-  const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')) as Pick<Snapshot, 'tasks' | 'workers' | 'event_count' | 'task_count'> & { now: number };
-  return {
-    schema: 'evcam.snapshot/1', seq, taken_at: takenAt ?? golden.now + seq, event_count: golden.event_count, task_count: golden.task_count,
-    tasks: golden.tasks, workers: golden.workers,
-    changed: { tasks: Object.keys(golden.tasks), workers: Object.keys(golden.workers) },
-  };
-}
+/** A full State (the kit's fixture folded by the kernel) as snapshot `seq`. */
+export { fixtureSnapshot };
 
 /** A snapshot of `n` synthetic tasks on two workers. */
 export function manySnapshot(n: number, seq = 1, takenAt = 1_795_514_300 + seq): Snapshot {
