@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CameraHost, Logger, Snapshot, TakenSnapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
-import { fixtureSnapshot, parseOptionsWith, RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
+import type { Snapshot, TaskSnapshot } from '@evcam/camera-api';
+import { FakeHost, fixtureSnapshot, parseOptionsWith, RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
 import { S3Camera } from '../camera.js';
 import { optionsSchema, type S3CameraOptions } from '../options.js';
 
@@ -14,25 +14,8 @@ export function parseOptions(input: Record<string, unknown>): S3CameraOptions {
 
 export { RecordingLogger };
 
-/**
- * A CameraHost whose State the test sets directly. The timer is real (setTimeout),
- * scaled down so the uploader's backoff takes milliseconds; the clock is settable
- * (retention compares against it).
- */
-export class FakeHost implements CameraHost {
-  now = 1_795_514_300;
-  readonly clock = { now: () => this.now };
-  readonly timer = {
-    callRepeatedly: () => () => {},
-    callLater: (secs: number, fn: () => void) => {
-      const t = setTimeout(fn, secs * 1000 * this.timeScale);
-      return () => clearTimeout(t);
-    },
-  };
-  constructor(private readonly timeScale = 0.01) {}
-  takeSnapshot(): TakenSnapshot { throw new Error('tests call onShutter directly'); }
-  hold(): (clear: boolean) => void { return () => {}; }
-}
+/** The kit's CameraHost over a hand-fed State. */
+export { FakeHost };
 
 /** Snapshot builders, shared with every camera's tests through the kit. */
 export { task, worker };
