@@ -7,13 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { execFileSync } from 'node:child_process';
 import amqp from 'amqplib';
 import {
   bindingInfo, celeryClient, eventMessage, queueInfo, readLatest, startWorker, successfulTask, waitForLatest, waitUntil,
 } from './helpers/celery.js';
 import { startKernel } from './helpers/kernel-process.js';
-import { createVhost, publishCaptured, type CapturedMessage } from './helpers/rabbit.js';
+import { createVhost, listConsumers, publishCaptured, type CapturedMessage } from './helpers/rabbit.js';
 
 const kernelArgs = (url: string, dir: string, queue: string, extra: string[] = []): string[] =>
   ['-b', url, '--camera', 'file', '--camera-option', `dir=${dir}`, '-F', '0.5', '-l', 'info', '--queue', queue, ...extra];
@@ -23,15 +22,6 @@ async function deleteQueue(url: string, queue: string): Promise<void> {
   const ch = await conn.createChannel();
   await ch.deleteQueue(queue);
   await conn.close();
-}
-
-/** The queue's consumers as RabbitMQ sees them: does it wait for acks, and with what prefetch. */
-function consumers(vhost: string): { queue: string; ackRequired: boolean; prefetch: number }[] {
-  const out = execFileSync('rabbitmqctl', ['-q', 'list_consumers', '-p', vhost, 'queue_name', 'ack_required', 'prefetch_count', '--no-table-headers'], { encoding: 'utf8' });
-  return out.trim().split('\n').filter(Boolean).map((line) => {
-    const [queue, ackRequired, prefetch] = line.trim().split(/\s+/);
-    return { queue, ackRequired: ackRequired === 'true', prefetch: Number(prefetch) };
-  });
 }
 
 /** Start the kernel in no-loss mode until it consumes, then stop it: the durable queue stays. */
@@ -102,7 +92,7 @@ describe('no-loss mode (--queue NAME)', () => {
       const kernel = startKernel(kernelArgs(vhost.url, dir, queue, [...flags]));
       try {
         await kernel.waitFor('consuming Celery events');
-        assert.deepEqual(consumers(vhost.vhost).filter((c) => c.queue === queue), [{ queue, ackRequired, prefetch }], flags.join(' ') || 'default');
+        assert.deepEqual(listConsumers(vhost.vhost).filter((c) => c.queue === queue), [{ queue, ackRequired, prefetch }], flags.join(' ') || 'default');
         const id = randomUUID();
         await publishCaptured(vhost.url, [eventMessage(successfulTask(id, 'w1@acks', Date.now() / 1000))]);
         await waitForLatest(dir, (snap) => snap.tasks[id]?.state === 'SUCCESS', `task folded (${flags.join(' ') || 'default'})`, 15_000);

@@ -54,3 +54,12 @@ export function listQueues(vhost: string): { name: string; messages: number; con
     return { name, messages: Number(messages), consumers: Number(consumers) };
   });
 }
+
+/** A vhost's consumers as RabbitMQ sees them: their queue, whether it waits for acks, and their prefetch. */
+export function listConsumers(vhost: string): { queue: string; ackRequired: boolean; prefetch: number }[] {
+  const out = execFileSync('rabbitmqctl', ['-q', 'list_consumers', '-p', vhost, 'queue_name', 'ack_required', 'prefetch_count', '--no-table-headers'], { encoding: 'utf8' });
+  return out.trim().split('\n').filter(Boolean).map((line) => {
+    const [queue, ackRequired, prefetch] = line.trim().split(/\s+/);
+    return { queue, ackRequired: ackRequired === 'true', prefetch: Number(prefetch) };
+  });
+}

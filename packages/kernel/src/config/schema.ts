@@ -157,8 +157,11 @@ export const configSchema = z.strictObject({
   }
 });
 
+/** How the AMQP receiver acknowledges, once receiver.acks 'auto' is decided. */
+export type AckMode = 'none' | 'fold' | 'checkpoint';
+
 /** What receiver.acks means for a resolved config. */
-export function ackMode(config: ResolvedConfig): 'none' | 'fold' | 'checkpoint' {
+export function ackMode(config: ResolvedConfig): AckMode {
   const { acks, queue } = config.receiver;
   if (queue === undefined || acks === 'none') return 'none';
   if (acks === 'auto') return config.checkpoint?.file !== undefined ? 'checkpoint' : 'fold';

@@ -7,7 +7,7 @@ import { inject, injectable } from 'inversify';
 import pRetry, { AbortError } from 'p-retry';
 import type { CheckpointedReceiver } from '../checkpoint/checkpointer.js';
 import { RedeliveryGuard, type GuardCut } from '../checkpoint/redelivery.js';
-import { ackMode, type ResolvedConfig } from '../config/schema.js';
+import { ackMode, type AckMode, type ResolvedConfig } from '../config/schema.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import { TOKENS } from '../tokens.js';
 import { parseAmqpUrl, type AmqpUrl } from './broker-url.js';
@@ -54,12 +54,11 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
   private ackTimer: NodeJS.Timeout | null = null;
   /** No-loss mode: recognises redelivered messages whose events are already in State. */
   private readonly guard: RedeliveryGuard | null;
-  /** No-loss mode with a checkpoint file: acks wait for the checkpoint covering the message. */
-  private readonly ackOnCheckpoint: boolean;
-  /** Acknowledge each message once folded (batched); see receiver.acks. */
-  private readonly ackOnFold: boolean;
-  /** receiver.acks as resolved for this config: 'none' consumes with no_ack, as Celery does. */
-  private readonly acks: 'none' | 'fold' | 'checkpoint';
+  /**
+   * receiver.acks as resolved for this config: 'none' consumes with no_ack, as Celery does;
+   * 'fold' acks in batches once folded; 'checkpoint' waits for the checkpoint covering a message.
+   */
+  private readonly acks: AckMode;
   private lastDelivered: { channel: Channel; msg: ConsumeMessage } | null = null;
   private backlogSignalled = false;
   private readonly backlogAt: number;
@@ -83,8 +82,6 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     this.acks = ackMode(config);
     // Only acked deliveries can come back after a lost channel; only they need the guard.
     this.guard = this.acks === 'none' ? null : new RedeliveryGuard(2 * this.settings.prefetch);
-    this.ackOnCheckpoint = this.acks === 'checkpoint';
-    this.ackOnFold = this.acks === 'fold';
     // Ask for a checkpoint before the prefetch window fills up and the broker stops sending.
     this.backlogAt = Math.max(1, Math.floor(this.settings.prefetch / 2));
   }
@@ -103,7 +100,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     const last = this.lastDelivered;
     return this.guard.cut(() => {
       this.backlogSignalled = false;
-      if (!this.ackOnCheckpoint || last === null || last.channel !== this.channel) return;
+      if (this.acks !== 'checkpoint' || last === null || last.channel !== this.channel) return;
       try {
         last.channel.ack(last.msg, true);
       } catch (err) {
@@ -309,13 +306,13 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     } else {
       this.fold(msg);
     }
-    if (this.ackOnCheckpoint) {
+    if (this.acks === 'checkpoint') {
       this.lastDelivered = { channel, msg };
       if (!this.backlogSignalled && this.guard!.unacked >= this.backlogAt) {
         this.backlogSignalled = true;
         this.onAckBacklog?.();
       }
-    } else if (this.ackOnFold) {
+    } else if (this.acks === 'fold') {
       this.ackLater(channel, msg);
     }
   }
@@ -366,7 +363,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     if (channel !== null && this.consumerTag !== null) {
       await channel.cancel(this.consumerTag).catch(() => {});
       this.consumerTag = null;
-      if (!this.ackOnCheckpoint) this.flushAcks(channel);
+      if (this.acks !== 'checkpoint') this.flushAcks(channel);
     }
   }
 
