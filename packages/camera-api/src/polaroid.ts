@@ -3,7 +3,7 @@ import { EvcamError, ErrorCodes } from './errors.js';
 import { parseRate, TokenBucket, type Rate } from './rate.js';
 import type { Cancel, Clock, Logger, Timer } from './runtime.js';
 import { cleanupSignal, shutterSignal } from './signal.js';
-import type { Snapshot } from './snapshot.js';
+import type { FoldedEvent, Snapshot } from './snapshot.js';
 import { API_VERSION } from './version.js';
 
 /** A snapshot together with the State position it was cut at. */
@@ -28,6 +28,11 @@ export interface CameraHost {
    * as Celery's State.clear() does.
    */
   hold(): (clear: boolean) => void;
+  /**
+   * Messages waiting in these broker queues (AMQP queue depth, Redis list length),
+   * null for a queue the broker does not know; absent when the receiver cannot tell.
+   */
+  queueDepths?(queues: readonly string[]): Promise<Record<string, number | null>>;
 }
 
 /** Celery's Polaroid arguments plus evcam's reliability knobs. Seconds throughout. */
@@ -177,6 +182,13 @@ export abstract class Polaroid<O = Record<string, unknown>> {
 
   /** Store one snapshot. May be async; throw or reject to have it retried. */
   abstract onShutter(snapshot: Snapshot, ctx: ShutterContext): void | Promise<void>;
+
+  /**
+   * Optional: called synchronously after each event is folded into the State, in
+   * stream order (counters that snapshots cannot give). Keep it cheap and
+   * allocation-free; never keep or change the event.
+   */
+  onEvent?(event: FoldedEvent): void;
 
   /** Every cleanupFreq seconds: expire old history. */
   onCleanup(): void | Promise<void> {}

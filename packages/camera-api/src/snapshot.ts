@@ -72,6 +72,26 @@ export interface Snapshot {
   tasks: Record<string, TaskSnapshot>;
   /** What was touched since the previous snapshot this camera stored. */
   changed: { workers: string[]; tasks: string[] };
+  /**
+   * Tasks and workers that left the State (LRU eviction, clear) since the previous
+   * snapshot this camera stored. Their last state was in an earlier snapshot.
+   */
+  removed?: { workers: string[]; tasks: string[] };
+  /** Leadership epoch of the kernel that took this shutter (high availability); absent when HA is off. */
+  epoch?: number;
+}
+
+/**
+ * One event as the kernel folded it (Celery's receiver adjustments applied), for a
+ * camera's optional `onEvent` hook. Read it synchronously; never keep or change it.
+ */
+export interface FoldedEvent {
+  readonly type: string;
+  readonly uuid?: string;
+  readonly hostname?: string;
+  readonly timestamp?: number;
+  readonly local_received?: number;
+  readonly [field: string]: unknown;
 }
 
 /** Celery's task states (celery.states). Custom states are any other string. */

@@ -7,3 +7,4 @@ export { DEFAULT_FIXTURE, readDeliveries, deliver, type Delivery } from './fixtu
 export { Recorder } from './recorder.js';
 export { parseOptionsWith, sampleTask, sampleWorker } from './samples.js';
 export { RecordingLogger } from './recording-logger.js';
+export { waitUntil } from './wait.js';
