@@ -32,14 +32,8 @@ export function parseDuration(value: string | number): number | undefined {
 
 /** Seconds (> 0): a number, or a string such as "90", "90s", "30m", "12h", "7d". */
 export const duration = z.union([z.number(), z.string()], { error: DURATION_HINT })
-  .transform((v, ctx) => {
-    const secs = parseDuration(v);
-    if (secs === undefined || !(secs > 0)) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration of more than 0 seconds: ${DURATION_HINT}` });
-      return z.NEVER;
-    }
-    return secs;
-  });
+  .refine((v) => (parseDuration(v) ?? 0) > 0, `${DURATION_HINT}; it must be more than 0 seconds`)
+  .transform((v) => parseDuration(v)!);
 
 export const BYTES_HINT = 'write a number of bytes or e.g. "64KiB", "256MiB", "2GB"';
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
@@ -54,14 +48,8 @@ export function parseBytes(value: string | number): number | undefined {
 
 /** Bytes (a whole number > 0): a number, or a string such as "512MiB", "2GB". */
 export const bytes = z.union([z.number(), z.string()], { error: BYTES_HINT })
-  .transform((v, ctx) => {
-    const n = parseBytes(v);
-    if (n === undefined || n <= 0) {
-      ctx.addIssue({ code: 'custom', message: `must be a size: ${BYTES_HINT}` });
-      return z.NEVER;
-    }
-    return n;
-  });
+  .refine((v) => (parseBytes(v) ?? 0) > 0, `${BYTES_HINT}; it must be more than 0`)
+  .transform((v) => parseBytes(v)!);
 
 /** A whole number >= 1, or its string form. */
 export const positiveInt = z.union([z.number().int(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)],

@@ -20,6 +20,14 @@ describe('options', () => {
     assert.equal(o.installTemplates, true);
   });
 
+  it('reads --camera-option strings as the S3 camera does (one shared parser): "90", "true", "5MiB"', () => {
+    const o = parseOptions({ node: 'http://es:9200', requestTimeout: '90', installTemplates: 'false', flushBytes: '5MiB', maxPending: '10' });
+    assert.equal(o.requestTimeout, 90);
+    assert.equal(o.installTemplates, false);
+    assert.equal(o.flushBytes, 5 * 1024 ** 2);
+    assert.equal(o.maxPending, 10);
+  });
+
   it('reads durations as seconds or <n>s/m/h/d', () => {
     const o = parseOptions({ node: 'http://es:9200', retention: { success: '12h', error: 60, pending: '2d' }, requestTimeout: '30s' });
     assert.deepEqual(o.retention, { success: 43_200, error: 60, pending: 172_800, snapshots: 604_800 });

@@ -1,12 +1,7 @@
+import { bool, bytes, duration, positiveInt } from '@evcam/options';
 import { z } from 'zod';
 
-/** Durations are seconds, or a string such as '90s', '30m', '12h', '3d'. */
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-
-const duration = z.union([
-  z.number().positive(),
-  z.string().regex(/^\d+(\.\d+)?[smhd]$/, 'write a number of seconds or "<n>s", "<n>m", "<n>h", "<n>d" (e.g. "3d")'),
-]).transform((v) => (typeof v === 'number' ? v : Number(v.slice(0, -1)) * DURATION_UNITS[v.slice(-1)]));
+// Durations are seconds or '90s', '30m', '12h', '3d' (the shared @evcam/options parsers, as every camera).
 
 /** django-celery-monitor's defaults: successes 1 day, errors 3 days, unfinished 5 days. */
 const retentionSchema = z.object({
@@ -38,7 +33,7 @@ export const optionsSchema = z.object({
   caFingerprint: z.string().regex(/^[0-9A-Fa-f:]{64,95}$/, 'must be a hex SHA-256 fingerprint').optional(),
   /** PEM file of the CA that signed the cluster's certificate; relative to the config file. */
   caFile: z.string().min(1).optional(),
-  rejectUnauthorized: z.boolean().default(true),
+  rejectUnauthorized: bool.default(true),
   indexPrefix: indexPrefix.default('evcam'),
   /** Bulk `refresh`: false (fastest), true, or 'wait_for' (documents searchable when onShutter resolves). */
   refresh: z.union([z.boolean(), z.literal('wait_for')]).default(false),
@@ -47,7 +42,7 @@ export const optionsSchema = z.object({
   /** Name of an existing ILM policy to set on the indices instead of delete-by-query retention. */
   ilmPolicy: z.string().min(1).optional(),
   /** Install/refresh the index templates at startup (turn off if a restricted API key cannot). */
-  installTemplates: z.boolean().default(true),
+  installTemplates: bool.default(true),
   /** Seconds one Elasticsearch request may take before it counts as an outage. */
   requestTimeout: duration.default(10),
   /**
@@ -56,11 +51,11 @@ export const optionsSchema = z.object({
    */
   compatibility: z.union([z.literal(8), z.literal(9)]).default(8),
   /** Split bulk requests at this many bytes of NDJSON. */
-  flushBytes: z.number().int().min(1024).default(5 * 1024 * 1024),
+  flushBytes: bytes.refine((v) => v >= 1024, 'must be at least 1024 bytes').default(5 * 1024 * 1024),
   /** At most this many task/worker documents wait while Elasticsearch is down (newest state per id wins). */
-  maxPending: z.number().int().positive().default(50_000),
+  maxPending: positiveInt.default(50_000),
   /** At most this many per-shutter summary documents wait while Elasticsearch is down. */
-  maxPendingSummaries: z.number().int().positive().default(1_000),
+  maxPendingSummaries: positiveInt.default(1_000),
   /** Retries within one shutter of bulk items answered 429/5xx. */
   itemRetries: z.number().int().min(0).max(10).default(3),
   /** Cap of the backoff between those retries. */

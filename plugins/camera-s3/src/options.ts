@@ -1,40 +1,8 @@
+import { bool, bytes, duration, positiveInt, REDACTED, redactUrl } from '@evcam/options';
 import { z } from 'zod';
 
-// Options may come from a config file (typed values) or from `--camera-option k=v`
-// (always strings), so every boolean, number and duration also accepts its string form.
-
-const bool = z.union([
-  z.boolean(),
-  z.enum(['true', 'false']).transform((v) => v === 'true'),
-], { error: 'must be true or false' });
-
-const DURATION_HINT = 'write a number of seconds or "<n>s", "<n>m", "<n>h", "<n>d" (e.g. "7d")';
-const BYTES_HINT = 'write a number of bytes or e.g. "256MiB", "2GB"';
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
-/** Seconds, or '90s', '30m', '12h', '7d'. */
-const duration = z.union([
-  z.number().positive(),
-  z.string().regex(/^\d+(\.\d+)?[smhd]?$/, DURATION_HINT),
-], { error: DURATION_HINT }).transform((v) => {
-  if (typeof v === 'number') return v;
-  const [, n, unit] = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(v)!;
-  return Number(n) * DURATION_UNITS[unit || 's'];
-}).refine((v) => v > 0, 'must be more than 0 seconds');
-
-const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-/** Bytes, or '512MiB', '2GB', ... */
-const bytes = z.union([
-  z.number().int().positive(),
-  z.string().regex(/^\d+(\.\d+)?\s*([kmg]i?b|b)?$/i, BYTES_HINT),
-], { error: BYTES_HINT }).transform((v) => {
-  if (typeof v === 'number') return v;
-  const [, n, unit = ''] = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v)!;
-  return Math.floor(Number(n) * BYTE_UNITS[unit.toLowerCase()]);
-}).refine((v) => v >= 1024, 'must be at least 1024 bytes');
-
-const positiveInt = z.union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)],
-  { error: 'must be a whole number' })
-  .refine((v) => v >= 1, 'must be at least 1');
+// Booleans, durations, sizes and counts: the shared @evcam/options parsers (they also take --camera-option strings).
+const bytesAtLeast1KiB = bytes.refine((v) => v >= 1024, 'must be at least 1024 bytes');
 
 // Real S3 is stricter (3-63 lowercase); MinIO/Ceph accept a bit more, so only refuse what no store accepts.
 const bucketName = z.string({ error: 'is required: the name of an existing bucket (e.g. bucket: "celery-history")' })
@@ -66,7 +34,7 @@ export const optionsSchema = z.object({
   /** Where snapshots wait while S3 is down; relative to the config file. Default: .evcam-spool/s3-<bucket> */
   spoolDir: z.string().min(1).optional(),
   /** Spool bound; when full the oldest history objects are dropped (counted and logged). */
-  spoolMaxBytes: bytes.default(256 * 1024 ** 2),
+  spoolMaxBytes: bytesAtLeast1KiB.default(256 * 1024 ** 2),
   /** Seconds one S3 request may take before the snapshot goes to the spool. */
   requestTimeout: duration.default(10),
   /** Cap of the backoff between attempts to drain the spool. */
@@ -98,8 +66,8 @@ const SECRET_KEYS = new Set(['accessKeyId', 'secretAccessKey', 'sessionToken']);
 /** The options as they may be logged: credentials replaced, user:password stripped from the endpoint. */
 export function redactOptions(options: S3CameraOptions): Record<string, unknown> {
   return Object.fromEntries(Object.entries(options).map(([k, v]) => {
-    if (SECRET_KEYS.has(k) && v !== undefined) return [k, '[redacted]'];
-    if (k === 'endpoint' && typeof v === 'string') return [k, v.replace(/\/\/[^/@\s]+@/, '//[redacted]@')];
+    if (SECRET_KEYS.has(k) && v !== undefined) return [k, REDACTED];
+    if (k === 'endpoint' && typeof v === 'string') return [k, redactUrl(v)];
     return [k, v];
   }));
 }
