@@ -1,6 +1,7 @@
 // Real Celery for end-to-end tests: start/stop workers of test/celery/tasks.py (Debian's
 // python3-celery, only as /usr/bin/python3), send tasks through a small Python client,
 // and read what the kernel's file camera stored.
+import { waitUntil as waitFor } from '@evcam/camera-testkit';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -106,12 +107,8 @@ export async function waitForLatest(dir: string, check: (s: Snapshot) => boolean
   }
 }
 
-export async function waitUntil(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function waitUntil(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  return waitFor(check, what, { timeoutMs });
 }
 
 // --- Celery-shaped events, for exact counts --------------------------------------------

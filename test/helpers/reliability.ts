@@ -1,4 +1,5 @@
 // Shared bits of the reliability, fuzz, health and secrets tests.
+import { waitUntil as waitFor } from '@evcam/camera-testkit';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +13,8 @@ export const MISBEHAVING_CAMERA = fileURLToPath(new URL('./cameras/misbehaving.j
 export const captured = (name = 'rabbitmq-5.2.6.jsonl'): CapturedMessage[] =>
   readFileSync(fixture(name), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CapturedMessage);
 
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  return waitFor(check, what, { timeoutMs });
 }
 
 /** latest.json if it is there and whole. */
