@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { EvcamError, silentLogger, type Clock, type Logger, type Timer } from '@evcam/camera-api';
+import { ContainerModule, inject, injectable } from 'inversify';
+import { Checkpointer } from '../checkpoint/checkpointer.js';
 import { configSchema, type EvcamConfig } from '../config/schema.js';
-import { buildContainer, Kernel } from '../kernel.js';
+import { OPEN_GATE, type ShutterGate } from '../engine/gate.js';
+import { buildContainer, type Kernel } from '../kernel.js';
+import { BUILTIN_RECEIVERS } from '../modules/receiver.js';
+import { SystemClock } from '../runtime/clock.js';
+import { CeleryState } from '../state/state.js';
 import { TOKENS } from '../tokens.js';
+import { Ids } from './ids.js';
 
 const build = (config: EvcamConfig, configDir = tmpdir(), logger: Logger = silentLogger) =>
   buildContainer({ config: configSchema.parse(config), configDir, logger, withoutCameras: true });
@@ -52,5 +58,122 @@ describe('DI bugs of the old composition root', () => {
     const cancel = timer.callRepeatedly(3600, () => {});
     cancel();
     assert.ok(reads > before, 'SystemTimer scheduled with its own clock, not components.clock');
+  });
+});
+
+// The kernel's own inversify, as a user's project would have it installed.
+const INVERSIFY = new URL('../../../../node_modules/inversify/lib/index.js', import.meta.url).href;
+
+describe('the container', () => {
+  test('a module path in `modules` rebinds any service (here the shutter gate), after the kernel\'s own modules', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evcam-modules-'));
+    writeFileSync(join(dir, 'leader.mjs'), `
+      import { ContainerModule } from '${INVERSIFY}';
+      export default new ContainerModule(({ rebind }) => {
+        rebind(Symbol.for('evcam.ShutterGate')).toConstantValue({ isOpen: () => false, epoch: 7 });
+      });`);
+    const container = await build({ modules: ['./leader.mjs'] }, dir);
+    const gate = container.get(Ids.ShutterGate) as ShutterGate;
+    assert.equal(gate.isOpen(), false);
+    assert.equal(gate.epoch, 7);
+    const plain = await build({});
+    assert.equal(plain.get(Ids.ShutterGate), OPEN_GATE);
+  });
+
+  test('a ContainerModule given in the config replaces the State everything else receives', async () => {
+    const mine = new CeleryState({ maxTasksInMemory: 2 });
+    const module = new ContainerModule(({ rebind }) => { rebind(Ids.State).toConstantValue(mine); });
+    const container = await build({ modules: [module] });
+    const kernel = await container.getAsync(Ids.Kernel) as Kernel;
+    assert.equal(kernel.state, mine);
+    kernel.ingestor.receiveEvent(taskEvent(1), 1);
+    assert.equal(mine.eventCount, 1, 'the Ingestor folds into the rebound State');
+  });
+
+  test('a module that exports no ContainerModule is a coded error naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evcam-modules-'));
+    writeFileSync(join(dir, 'nothing.mjs'), 'export const x = 1;');
+    await assert.rejects(build({ modules: ['./nothing.mjs'] }, dir),
+      (err: unknown) => EvcamError.is(err) && err.code === 'EVCAM_ERR_COMPONENT' && err.message.includes('nothing.mjs') && err.message.includes('ContainerModule'));
+    await assert.rejects(build({ modules: ['./absent.mjs'] }, dir),
+      (err: unknown) => EvcamError.is(err) && err.code === 'EVCAM_ERR_COMPONENT' && err.message.includes('absent.mjs'));
+  });
+
+  test('a decorator-free user State receives the limits and a logger; the Ingestor and Kernel use it', async () => {
+    class ListState {
+      readonly events: unknown[] = [];
+      constructor(readonly services: { limits: { maxTasksInMemory: number }; logger: Logger; configDir: string }) {}
+      event(e: unknown): void { this.events.push(e); }
+      clear(): void {}
+      snapshot(): never { throw new Error('unused'); }
+      save(): never { throw new Error('unused'); }
+      restore(): void {}
+      eventCount = 0; taskCount = 0; tasks = { size: 0 }; workers = { size: 0 };
+    }
+    const container = await build({ components: { state: ListState }, maxTasksInMemory: 9 }, '/srv/evcam');
+    const state = container.get(Ids.State) as unknown as ListState;
+    assert.equal(state.services.limits.maxTasksInMemory, 9);
+    assert.equal(state.services.configDir, '/srv/evcam');
+    assert.equal(typeof state.services.logger.warn, 'function');
+    (container.get(Ids.Ingestor) as Folding).receiveEvent(taskEvent(1), 1);
+    assert.equal(state.events.length, 1);
+  });
+
+  test('an @injectable() user class is built by inversify with its own @inject()s', async () => {
+    @injectable()
+    class ConfiguredClock implements Clock {
+      constructor(@inject(Ids.Config) readonly config: { freq: number }) {}
+      now(): number { return this.config.freq; }
+    }
+    const container = await build({ components: { clock: ConfiguredClock }, freq: 4 });
+    assert.equal((container.get(Ids.Clock) as Clock).now(), 4);
+  });
+
+  test('a user receiver receives the Ingestor and the Clock', async () => {
+    class FileReceiver {
+      readonly kind = 'file';
+      constructor(readonly services: { ingestor: unknown; clock: unknown }) {}
+      async start(): Promise<void> {}
+      async stop(): Promise<void> {}
+      health() { return { connected: true, reconnects: 0, lastError: null, disconnectedSecs: 0 }; }
+    }
+    const container = await build({ components: { receiver: FileReceiver } });
+    const receiver = container.get(Ids.Receiver) as unknown as FileReceiver;
+    assert.equal(receiver.services.ingestor, container.get(Ids.Ingestor));
+    assert.equal(receiver.services.clock, container.get(Ids.Clock));
+  });
+
+  test('replay: the capture clock is the Clock, the Timer keeps wall time', async () => {
+    const captureClock: Clock = { now: () => 0 };
+    const container = await buildContainer({ config: configSchema.parse({}), configDir: tmpdir(), logger: silentLogger, clock: captureClock, withoutCameras: true });
+    assert.equal(container.get(Ids.Clock), captureClock);
+    assert.ok(container.get(Ids.TimerClock) instanceof SystemClock);
+  });
+
+  test('the Checkpointer and the HTTP server come from the container; the Kernel starts and stops them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evcam-kernel-'));
+    const config = { checkpoint: { file: join(dir, 'cp.json') }, http: { port: 0 } };
+    const container = await build(config);
+    const kernel = await container.getAsync(Ids.Kernel) as Kernel;
+    assert.ok(kernel.checkpointer instanceof Checkpointer);
+    assert.equal(kernel.checkpointer, container.get(Ids.Checkpointer));
+    assert.equal(kernel.http, container.get(Ids.HttpServer));
+    await kernel.start({ receive: false });
+    try {
+      const health = await (await fetch(`http://127.0.0.1:${kernel.http!.port}/healthz`)).json() as { checkpoint: unknown; state: { tasks: number } };
+      assert.equal(health.state.tasks, 0);
+      assert.notEqual(health.checkpoint, null);
+    } finally {
+      await kernel.stop();
+    }
+    assert.ok(existsSync(join(dir, 'cp.json')), 'the final checkpoint was written at stop');
+    const replay = await buildContainer({ config: configSchema.parse(config), configDir: dir, logger: silentLogger, withoutCameras: true, command: 'replay' });
+    assert.equal(replay.isBound(Ids.Checkpointer), false);
+    assert.equal(replay.isBound(Ids.HttpServer), false);
+  });
+
+  test('built-in receivers are a frozen table, not a registry filled at run time', async () => {
+    assert.ok(Object.isFrozen(BUILTIN_RECEIVERS));
+    assert.deepEqual(Object.keys(BUILTIN_RECEIVERS), ['amqp', 'redis']);
   });
 });
