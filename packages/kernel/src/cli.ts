@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { EvcamError, ErrorCodes } from '@evcam/camera-api';
 import { Command, Option } from 'commander';
 import { dumpCommand, EXIT, replayCommand, runCommand } from './commands.js';
-import { loadConfig, parseCameraOptions, type LoadedConfig } from './config/load.js';
+import { loadConfig, parseCameraOptionFlags, type LoadedConfig } from './config/load.js';
 import type { EvcamConfig } from './config/schema.js';
 import { EX_CANTCREAT } from './runtime/pidfile.js';
 
@@ -46,7 +46,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 function addCommonOptions(cmd: Command): Command {
   return cmd
     .option('-c, --camera <name>', 'camera: file, s3, elasticsearch, a package name or a path to a module')
-    .option('--camera-option <key=value>', 'camera option (repeatable; dotted keys; JSON values)', collect, [])
+    .option('--camera-option <key=value>', "camera option (repeatable; dotted keys); a JSON value where the camera's schema takes it, else the text as typed", collect, [])
     .addOption(new Option('-F, --frequency <secs>', 'seconds between shutters (Celery: --freq)').argParser(number('--frequency')))
     .addOption(new Option('--freq <secs>').hideHelp().argParser(number('--freq')))
     .option('-r, --maxrate <rate>', 'at most this many shutters: 10/m, 1/s, 5/h')
@@ -63,6 +63,16 @@ function addCommonOptions(cmd: Command): Command {
     .addOption(new Option('--limit <n>', 'exit after this many events were folded (final shutter first)').argParser(number('--limit')))
     .addOption(new Option('--http-port <port>', 'serve /healthz and /metrics on this port').argParser(number('--http-port')))
     .option('--checkpoint <path>', 'checkpoint the State to this file and restore it at start');
+}
+
+/** The default command's flags under the bare command's --help, as `celery events --help` lists its own. */
+function defaultCommandHelp(cmd: Command): string {
+  const help = cmd.createHelp();
+  help.helpWidth = process.stdout.columns || 80;
+  const width = help.longestOptionTermLength(cmd, help);
+  const items = help.visibleOptions(cmd).filter((o) => o.long !== '--help')
+    .map((o) => help.formatItem(help.optionTerm(o), width, help.optionDescription(o), help));
+  return `\nOptions of the default command (evcam-kernel [run] [options]):\n${items.join('\n')}\n`;
 }
 
 function overridesFrom(flags: CommonFlags): EvcamConfig {
@@ -92,7 +102,7 @@ async function load(flags: CommonFlags): Promise<LoadedConfig> {
   return loadConfig({
     configPath: flags.config,
     overrides: overridesFrom(flags),
-    camera: { name: flags.camera, options: parseCameraOptions(flags.cameraOption) },
+    camera: { name: flags.camera, options: parseCameraOptionFlags(flags.cameraOption) },
   });
 }
 
@@ -114,8 +124,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .version(VERSION, '-V, --version')
     .showHelpAfterError()
     .exitOverride();
-  addCommonOptions(program.command('run', { isDefault: true }).description('consume events from the broker and take snapshots (default)'))
+  const runCmd = addCommonOptions(program.command('run', { isDefault: true }).description('consume events from the broker and take snapshots (default)'))
     .action((flags: CommonFlags) => { result = load(flags).then(runCommand); });
+  program.addHelpText('after', () => defaultCommandHelp(runCmd));
   addCommonOptions(program.command('replay').argument('<file>', 'JSON Lines capture: AMQP, Redis or dump format')
     .description('fold a recorded stream, take one final shutter through the camera(s), exit'))
     .action((file: string, flags: CommonFlags) => { result = load(flags).then((loaded) => replayCommand(file, loaded)); });

@@ -7,6 +7,7 @@ import {
   type CameraClass, type CameraContext, type OptionsSchema, type Polaroid, type PolaroidSettings,
 } from '@evcam/camera-api';
 import { createJiti } from 'jiti';
+import { cameraOptionTexts, readCameraOptions } from '../config/load.js';
 import type { CameraEntry, CameraFactory, CameraSpec, ResolvedConfig } from '../config/schema.js';
 
 /** Camera API versions this kernel can drive. */
@@ -228,19 +229,44 @@ function checkApiVersion(name: string, camera: CameraClass | CameraFactory): voi
   }
 }
 
-/** Validate options with the camera's schema (any Standard Schema: zod, valibot, ...). */
+type Issues = readonly { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] }[];
+
+const issuePath = (issue: Issues[number]): string[] =>
+  (issue.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p)));
+const under = (path: readonly string[], prefix: readonly string[]): boolean => prefix.every((key, i) => path[i] === key);
+
+/**
+ * Validate options with the camera's schema (any Standard Schema: zod, valibot, ...).
+ * A `--camera-option` value that reads as JSON is tried as JSON first; where the
+ * schema refuses it, as the text typed (so a string option given `123` gets "123").
+ */
 export async function validateOptions(name: string, schema: OptionsSchema | undefined, options: unknown): Promise<unknown> {
-  if (schema === undefined) return options;
+  if (schema === undefined) return readCameraOptions(options);
   if (typeof (schema as { '~standard'?: { validate?: unknown } })['~standard']?.validate !== 'function') {
     throw new EvcamError(ErrorCodes.NOT_A_CAMERA,
       `camera "${name}" declares an optionsSchema that is not a Standard Schema (zod 3.24+, valibot 1, arktype 2 ...).`);
   }
-  const result = await schema['~standard'].validate(options);
+  const validate = async (asText: (path: readonly string[]) => boolean) => schema['~standard'].validate(readCameraOptions(options, asText));
+  let result = await validate(() => false);
+  const texts = cameraOptionTexts(options);
+  if (result.issues && texts.length > 0) {
+    const refused = result.issues.map(issuePath);
+    const retry = texts.filter((path) => refused.some((prefix) => under(path, prefix)));
+    if (retry.length > 0) {
+      const isRetried = (path: readonly string[]) => retry.some((p) => p.length === path.length && under(path, p));
+      const asTextResult = await validate(isRetried);
+      if (!asTextResult.issues) {
+        result = asTextResult;
+      } else {
+        // Keep the text only where it did not fail too.
+        const stillRefused = asTextResult.issues.map(issuePath);
+        const helped = retry.filter((path) => !stillRefused.some((prefix) => under(path, prefix)));
+        if (helped.length > 0) result = await validate((path) => helped.some((p) => p.length === path.length && under(path, p)));
+      }
+    }
+  }
   if (result.issues) {
-    const detail = result.issues.map((issue) => {
-      const path = (issue.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.');
-      return `${path || '(options)'}: ${issue.message}`;
-    }).join('; ');
+    const detail = result.issues.map((issue) => `${issuePath(issue).join('.') || '(options)'}: ${issue.message}`).join('; ');
     throw new EvcamError(ErrorCodes.CAMERA_OPTIONS,
       `camera "${name}" options are invalid: ${detail}. Fix them in the config (cameraOptions / cameras[].options) or with --camera-option KEY=VALUE.`);
   }
