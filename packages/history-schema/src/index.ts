@@ -7,5 +7,5 @@ export {
   type Migration, type TableNames,
 } from './ddl.js';
 export { taskToRow, rowToTask, workerToRow, rowToWorker, type TaskRow, type WorkerRow, type RowStamp, type DbRow } from './rows.js';
-export { documentedQueries, likePattern, type DocumentedQuery, type QueryId } from './queries.js';
+export { documentedQueries, likePattern, queryArgs, paramNames, type DocumentedQuery, type QueryId } from './queries.js';
 export { TextCleaner, REPLACEMENT_CHARACTER, type Dialect } from './text.js';
