@@ -9,3 +9,5 @@ export {
 export { taskToRow, rowToTask, workerToRow, rowToWorker, type TaskRow, type WorkerRow, type RowStamp, type DbRow } from './rows.js';
 export { documentedQueries, likePattern, queryArgs, paramNames, type DocumentedQuery, type QueryId } from './queries.js';
 export { TextCleaner, REPLACEMENT_CHARACTER, type Dialect } from './text.js';
+export { retentionOption, retentionRules, longestRetention, type Retention, type RetentionRule } from './retention.js';
+export { shutterRows, type ShutterRows } from './changes.js';
