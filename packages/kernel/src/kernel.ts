@@ -117,12 +117,16 @@ export async function buildContainer(options: BuildOptions): Promise<Container> 
     const state = ctx.get<CeleryState>(TOKENS.State);
     const clock = ctx.get<Clock>(TOKENS.Clock);
     const ingestor = ctx.get<Ingestor>(TOKENS.Ingestor);
-    return {
+    const receiver = ctx.get<Receiver>(TOKENS.Receiver);
+    const host: CameraHost = {
       timer: ctx.get<Timer>(TOKENS.Timer),
       clock,
       takeSnapshot: (since, seq) => state.snapshot(since, seq, clock.now()),
       hold: () => ingestor.hold(),
     };
+    // Absent, not failing, when the receiver cannot tell.
+    if (receiver.queueDepths) return { ...host, queueDepths: (queues) => receiver.queueDepths!(queues) };
+    return host;
   });
   if (options.withoutCameras) {
     container.bind(TOKENS.Cameras).toConstantValue([]);
@@ -198,18 +202,18 @@ export class Kernel {
   private async installCamera(camera: ShutterEngine, attempt: number): Promise<void> {
     try {
       await camera.install();
-      if (attempt > 1) this.logger.info({ camera: camera.name, attempt }, 'camera started');
+      if (attempt > 1) this.logger.info({ camera: camera.name, source: camera.source, attempt }, 'camera started');
     } catch (err) {
       const retryable = EvcamError.is(err) && err.retryable;
       if (!retryable || this.config.cameraStartPolicy === 'exit') {
         // Say which camera: with several, the camera's own message may not.
-        const why = EvcamError.is(err) && err.message.includes(camera.name) ? err.message : (err as Error)?.message ?? String(err);
+        const why = EvcamError.is(err) && err.message.includes(camera.source) ? err.message : (err as Error)?.message ?? String(err);
         throw new EvcamError(EvcamError.is(err) ? err.code : ErrorCodes.CAMERA_START,
-          `camera "${camera.name}" failed to start: ${why}${retryable ? ' (cameraStartPolicy is "exit"; "retry" would wait for the backend)' : ''}`,
+          `camera "${camera.source}" failed to start: ${why}${retryable ? ' (cameraStartPolicy is "exit"; "retry" would wait for the backend)' : ''}`,
           { cause: err, retryable });
       }
       const delay = backoffDelay(attempt, { min: 2, max: this.config.maxBackoff });
-      this.logger.warn({ err, camera: camera.name, attempt, retryInSecs: delay },
+      this.logger.warn({ err, camera: camera.name, source: camera.source, attempt, retryInSecs: delay },
         'camera backend is not available; the other cameras and ingestion carry on, retrying');
       const cancel = this.timer.callLater(delay, () => {
         this.retryTimers.delete(cancel);
