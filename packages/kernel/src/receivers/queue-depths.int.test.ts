@@ -2,13 +2,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { silentLogger } from '@evcam/camera-api';
+import { Polaroid, silentLogger, type CameraServices } from '@evcam/camera-api';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
-import { configSchema } from '../config/schema.js';
+import { configSchema, type EvcamConfig } from '../config/schema.js';
 import { Ingestor } from '../ingest/ingestor.js';
+import { buildContainer, type Kernel } from '../kernel.js';
 import { SystemClock } from '../runtime/clock.js';
 import { CeleryState } from '../state/state.js';
+import { TOKENS } from '../tokens.js';
 import { AmqpReceiver } from './amqp.js';
 import { RedisReceiver } from './redis.js';
 
@@ -66,4 +68,37 @@ describe('queueDepths', () => {
       await redis.quit();
     }
   });
+});
+
+/** Reads what a camera sees of the kernel's services. */
+class Peek extends Polaroid {
+  override onShutter(): void {}
+  services(): CameraServices { return this.host; }
+}
+
+/** A user receiver that cannot tell queue depths. */
+class SilentReceiver {
+  readonly kind = 'silent';
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  health() { return { connected: true, reconnects: 0, lastError: null, disconnectedSecs: 0 }; }
+}
+
+test('a camera sees host.queueDepths exactly when its receiver can tell, and it reaches the receiver', async () => {
+  const services = async (config: EvcamConfig) => {
+    const container = await buildContainer({ config: configSchema.parse({ cameras: [Peek], ...config }), configDir: process.cwd(), logger: silentLogger });
+    const kernel = await container.getAsync<Kernel>(TOKENS.Kernel);
+    return { kernel, host: (kernel.cameras[0].camera as Peek).services() };
+  };
+  const withDepths = await services({ broker: AMQP_URL, receiver: { wakeup: false } });
+  assert.equal(typeof withDepths.host.queueDepths, 'function');
+  await withDepths.kernel.receiver.start();
+  try {
+    const missing = `evcam-test-missing-${randomUUID()}`;
+    assert.deepEqual(await withDepths.host.queueDepths!([missing]), { [missing]: null });
+  } finally {
+    await withDepths.kernel.receiver.stop();
+  }
+  const without = await services({ components: { receiver: SilentReceiver as never } });
+  assert.equal(without.host.queueDepths, undefined);
 });
