@@ -5,7 +5,7 @@ export { defineConfig, type EvcamConfig, type ResolvedConfig, type CameraEntry, 
 export { loadConfig, mergeConfig, parseCameraOptions, type LoadedConfig } from './config/load.js';
 export { CeleryState, DEFAULT_STATE_LIMITS, type StateLimits } from './state/state.js';
 export { TaskRecord, WorkerRecord, type CeleryEvent } from './state/records.js';
-export { Ingestor, systemUtcoffset } from './ingest/ingestor.js';
+export { Ingestor, systemUtcoffset, type EventSink } from './ingest/ingestor.js';
 export { IngestMetrics, type BadInputReason } from './ingest/metrics.js';
 export { decodeBody, checkEvent, type RawMessage } from './ingest/decode.js';
 export { openKombuEnvelope } from './ingest/kombu-envelope.js';
@@ -24,6 +24,8 @@ export { httpModule } from './modules/http.js';
 export { Checkpointer, type CheckpointerDeps } from './checkpoint/checkpointer.js';
 export { HealthServer, healthDocument } from './http.js';
 export { OPEN_GATE, type ShutterGate } from './engine/gate.js';
+export { ShutterEngine, DEFAULT_POLAROID_SETTINGS, type ShutterEngineOptions } from './engine/shutter-engine.js';
+export { parseRate, TokenBucket } from './engine/rate.js';
 // The same inversify the kernel uses, so a user's ContainerModule binds into the kernel's container.
 export { ContainerModule } from 'inversify';
 export { resolveCamera, planCameras, BUILTIN_CAMERAS, SUPPORTED_API_VERSIONS } from './cameras/loader.js';

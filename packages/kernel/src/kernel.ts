@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import {
-  EvcamError, ErrorCodes, shutterSignal, type Logger, type Polaroid, type Timer,
+  EvcamError, ErrorCodes, shutterSignal, type Logger, type Timer,
 } from '@evcam/camera-api';
+import { backoffDelay } from '@evcam/retry';
 import { inject, injectable, optional } from 'inversify';
 import type { ResolvedConfig } from './config/schema.js';
 import { Ids } from './container/ids.js';
 import type { Checkpointer, HttpServer, KernelParts, State } from './container/services.js';
+import type { ShutterEngine } from './engine/shutter-engine.js';
 import type { Ingestor } from './ingest/ingestor.js';
 import type { Receiver } from './receivers/receiver.js';
 
@@ -41,7 +43,8 @@ export class Kernel implements KernelParts {
     @inject(Ids.State) readonly state: State,
     @inject(Ids.Ingestor) readonly ingestor: Ingestor,
     @inject(Ids.Receiver) readonly receiver: Receiver,
-    @inject(Ids.Cameras) readonly cameras: Polaroid[],
+    /** One shutter engine per camera (`engine.camera` is the camera itself). */
+    @inject(Ids.Cameras) readonly cameras: ShutterEngine[],
     @inject(Ids.Timer) readonly timer: Timer,
     @inject(Ids.Checkpointer) @optional() checkpointer: Checkpointer | undefined,
     @inject(Ids.HttpServer) @optional() http: HttpServer | undefined,
@@ -60,6 +63,15 @@ export class Kernel implements KernelParts {
     await this.http?.start();
     try {
       for (const camera of this.cameras) await this.installCamera(camera, 1);
+    } catch (err) {
+      // Not starting after all: every camera gets its onClose (the installed ones after a final shutter).
+      this.stopped = true;
+      for (const cancel of this.retryTimers) cancel();
+      await Promise.all(this.cameras.map((camera) => camera.cancel().catch(() => {})));
+      await this.http?.close();
+      throw err;
+    }
+    try {
       if (options.receive !== false) await this.receiver.start();
     } catch (err) {
       await this.http?.close();
@@ -96,23 +108,23 @@ export class Kernel implements KernelParts {
     }
   }
 
-  private async installCamera(camera: Polaroid, attempt: number): Promise<void> {
+  private async installCamera(camera: ShutterEngine, attempt: number): Promise<void> {
     try {
       await camera.install();
-      if (attempt > 1) this.logger.info({ camera: camera.name, attempt }, 'camera started');
+      if (attempt > 1) this.logger.info({ camera: camera.name, source: camera.source, attempt }, 'camera started');
     } catch (err) {
       const retryable = EvcamError.is(err) && err.retryable;
       if (!retryable || this.config.cameraStartPolicy === 'exit' || !this.retryCameraStart) {
         // Say which camera: with several, the camera's own message may not.
-        const why = EvcamError.is(err) && err.message.includes(camera.name) ? err.message : (err as Error)?.message ?? String(err);
+        const why = EvcamError.is(err) && err.message.includes(camera.source) ? err.message : (err as Error)?.message ?? String(err);
         const hint = !retryable ? ''
           : !this.retryCameraStart ? '; not retrying here: start the backend, then run this again'
           : ' (cameraStartPolicy is "exit"; "retry" would wait for the backend)';
         throw new EvcamError(EvcamError.is(err) ? err.code : ErrorCodes.CAMERA_START,
-          `camera "${camera.name}" failed to start: ${why}${hint}`, { cause: err, retryable });
+          `camera "${camera.source}" failed to start: ${why}${hint}`, { cause: err, retryable });
       }
-      const delay = Math.min(this.config.maxBackoff, 2 ** Math.min(attempt, 10));
-      this.logger.warn({ err, camera: camera.name, attempt, retryInSecs: delay },
+      const delay = backoffDelay(attempt, { min: 2, max: this.config.maxBackoff });
+      this.logger.warn({ err, camera: camera.name, source: camera.source, attempt, retryInSecs: delay },
         'camera backend is not available; the other cameras and ingestion carry on, retrying');
       const cancel = this.timer.callLater(delay, () => {
         this.retryTimers.delete(cancel);

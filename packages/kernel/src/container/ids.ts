@@ -1,4 +1,4 @@
-import type { CameraHost, Clock, Logger, Polaroid, Timer } from '@evcam/camera-api';
+import type { CameraHost, Clock, Logger, Timer } from '@evcam/camera-api';
 import type { CameraPlan } from '../cameras/loader.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { ShutterGate } from '../engine/gate.js';
@@ -6,6 +6,7 @@ import type { Ingestor } from '../ingest/ingestor.js';
 import type { Kernel } from '../kernel.js';
 import type { Receiver } from '../receivers/receiver.js';
 import type { StateLimits } from '../state/state.js';
+import type { ShutterEngine } from '../engine/shutter-engine.js';
 import type { Checkpointer, DecodedEventSink, HttpServer, KernelParts, State } from './services.js';
 
 declare const serviceType: unique symbol;
@@ -46,7 +47,8 @@ export const Ids = {
   /** cameras */
   CameraPlans: id<readonly CameraPlan[]>('CameraPlans'),
   CameraHost: id<CameraHost>('CameraHost'),
-  Cameras: id<Polaroid[]>('Cameras'),
+  /** One shutter engine per camera (`engine.camera` is the camera). */
+  Cameras: id<ShutterEngine[]>('Cameras'),
   /** checkpoint (bound only when a checkpoint file is configured) */
   Checkpointer: id<Checkpointer>('Checkpointer'),
   /** http (bound only when http.port is configured) */

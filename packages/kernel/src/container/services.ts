@@ -1,7 +1,8 @@
-import type { Logger, Polaroid, TakenSnapshot } from '@evcam/camera-api';
+import type { Logger, TakenSnapshot } from '@evcam/camera-api';
 import type { CheckpointMetrics, RestoreOutcome } from '../checkpoint/checkpointer.js';
 import type { SavedState } from '../checkpoint/state-codec.js';
 import type { ResolvedConfig } from '../config/schema.js';
+import type { ShutterEngine } from '../engine/shutter-engine.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { Receiver } from '../receivers/receiver.js';
 import type { CeleryEvent } from '../state/records.js';
@@ -53,7 +54,7 @@ export interface KernelParts {
   readonly state: State;
   readonly ingestor: Ingestor;
   readonly receiver: Receiver;
-  readonly cameras: readonly Polaroid[];
+  readonly cameras: readonly ShutterEngine[];
   readonly checkpointer: Checkpointer | null;
 }
 

@@ -1,9 +1,10 @@
-import type { Logger, Polaroid } from '@evcam/camera-api';
+import type { Logger } from '@evcam/camera-api';
 import { ContainerModule } from 'inversify';
 import type { ResolvedConfig } from '../config/schema.js';
 import { Ids } from '../container/ids.js';
 import type { Checkpointer, KernelParts, State } from '../container/services.js';
 import { HealthServer } from '../http.js';
+import type { ShutterEngine } from '../engine/shutter-engine.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { Receiver } from '../receivers/receiver.js';
 
@@ -11,7 +12,7 @@ import type { Receiver } from '../receivers/receiver.js';
 export function httpModule(settings: ResolvedConfig['http']): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(Ids.KernelParts).toResolvedValue(
-      (state: State, ingestor: Ingestor, receiver: Receiver, cameras: Polaroid[], checkpointer: Checkpointer | undefined): KernelParts =>
+      (state: State, ingestor: Ingestor, receiver: Receiver, cameras: ShutterEngine[], checkpointer: Checkpointer | undefined): KernelParts =>
         ({ state, ingestor, receiver, cameras, checkpointer: checkpointer ?? null }),
       [Ids.State, Ids.Ingestor, Ids.Receiver, Ids.Cameras, { optional: true, serviceIdentifier: Ids.Checkpointer }]);
     if (settings === undefined) return;
