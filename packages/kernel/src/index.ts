@@ -13,7 +13,7 @@ export { SystemClock, SystemTimer, FakeClock } from './runtime/clock.js';
 export { createLogger, redactSecrets, redactUrls } from './runtime/logger.js';
 export { buildContainer, Kernel, type BuildOptions, type StartOptions } from './kernel.js';
 export { Ids, type ServiceId, type ServiceOf } from './container/ids.js';
-export type { State, Checkpointer as CheckpointerService, HttpServer, KernelParts, DecodedEventSink, ComponentServices } from './container/services.js';
+export type { State, Checkpointer as CheckpointerService, HttpServer, KernelParts, KernelService, DecodedEventSink, ComponentServices } from './container/services.js';
 export { runtimeModule, type RuntimeOptions } from './modules/runtime.js';
 export { stateModule } from './modules/state.js';
 export { ingestModule } from './modules/ingest.js';

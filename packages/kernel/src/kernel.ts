@@ -3,10 +3,10 @@ import {
   EvcamError, ErrorCodes, shutterSignal, type Logger, type Timer,
 } from '@evcam/camera-api';
 import { backoffDelay } from '@evcam/retry';
-import { inject, injectable, optional } from 'inversify';
+import { inject, injectable, multiInject, optional } from 'inversify';
 import type { ResolvedConfig } from './config/schema.js';
 import { Ids } from './container/ids.js';
-import type { Checkpointer, HttpServer, KernelParts, State } from './container/services.js';
+import type { Checkpointer, HttpServer, KernelParts, KernelService, State } from './container/services.js';
 import type { ShutterEngine } from './engine/shutter-engine.js';
 import type { Ingestor } from './ingest/ingestor.js';
 import type { Receiver } from './receivers/receiver.js';
@@ -36,6 +36,9 @@ export class Kernel implements KernelParts {
   readonly checkpointer: Checkpointer | null;
   /** /healthz and /metrics (bound when http.port is set). */
   readonly http: HttpServer | null;
+  /** Started after the receiver, stopped after the final shutter (Ids.KernelService). */
+  readonly services: readonly KernelService[];
+  private readonly started: KernelService[] = [];
 
   constructor(
     @inject(Ids.Config) readonly config: ResolvedConfig,
@@ -48,9 +51,11 @@ export class Kernel implements KernelParts {
     @inject(Ids.Timer) readonly timer: Timer,
     @inject(Ids.Checkpointer) @optional() checkpointer: Checkpointer | undefined,
     @inject(Ids.HttpServer) @optional() http: HttpServer | undefined,
+    @multiInject(Ids.KernelService) @optional() services: KernelService[] | undefined,
   ) {
     this.checkpointer = checkpointer ?? null;
     this.http = http ?? null;
+    this.services = services ?? [];
   }
 
   /**
@@ -73,7 +78,12 @@ export class Kernel implements KernelParts {
     }
     try {
       if (options.receive !== false) await this.receiver.start();
+      for (const service of this.services) {
+        await service.start();
+        this.started.push(service);
+      }
     } catch (err) {
+      await this.stopServices();
       await this.http?.close();
       throw err;
     }
@@ -147,6 +157,13 @@ export class Kernel implements KernelParts {
     // After the last fold and before the connection closes: its acks need the channel.
     await this.checkpointer?.close().catch((err: unknown) => this.logger.error({ err }, 'final checkpoint failed'));
     await this.receiver.stop().catch((err: unknown) => this.logger.warn({ err }, 'closing the receiver failed'));
+    await this.stopServices();
     await this.http?.close();
+  }
+
+  private async stopServices(): Promise<void> {
+    for (const service of this.started.splice(0).reverse()) {
+      await service.stop().catch((err: unknown) => this.logger.warn({ err, service: service.name }, 'stopping a kernel service failed'));
+    }
   }
 }

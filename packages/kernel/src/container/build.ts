@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { Clock, Logger, Timer } from '@evcam/camera-api';
 import { Container, ContainerModule } from 'inversify';
 import type { ResolvedConfig } from '../config/schema.js';
+import type { ShutterGate } from '../engine/gate.js';
 import { Kernel } from '../kernel.js';
 import { camerasModule } from '../modules/cameras.js';
 import { checkpointModule } from '../modules/checkpoint.js';
@@ -21,6 +22,8 @@ export interface BuildOptions {
   clock?: Clock;
   /** Replace the timer (tests use a fake one). */
   timer?: Timer;
+  /** Shutter only while this is open (high availability); default OPEN_GATE. */
+  gate?: ShutterGate;
   /** Build without cameras (dump). */
   withoutCameras?: boolean;
   /** 'run' (default) also binds the Checkpointer and the HTTP server when configured; replay and dump do not. */

@@ -172,6 +172,28 @@ describe('the container', () => {
     assert.equal(replay.isBound(Ids.HttpServer), false);
   });
 
+  test('kernel services bound by a module start after the kernel and stop after its final shutter, in reverse order', async () => {
+    const calls: string[] = [];
+    const service = (name: string) => ({ name, start: async () => { calls.push(`start ${name}`); }, stop: async () => { calls.push(`stop ${name}`); } });
+    const module = new ContainerModule(({ bind }) => {
+      bind(Ids.KernelService).toConstantValue(service('lease'));
+      bind(Ids.KernelService).toConstantValue(service('exporter'));
+    });
+    const kernel = await (await build({ modules: [module] })).getAsync(Ids.Kernel) as Kernel;
+    await kernel.start({ receive: false });
+    assert.deepEqual(calls, ['start lease', 'start exporter']);
+    await kernel.stop();
+    assert.deepEqual(calls, ['start lease', 'start exporter', 'stop exporter', 'stop lease']);
+    const none = await (await build({})).getAsync(Ids.Kernel) as Kernel;
+    assert.deepEqual(none.services, []);
+  });
+
+  test('BuildOptions.gate binds the shutter gate every engine gets', async () => {
+    const gate: ShutterGate = { isOpen: () => false, epoch: 3 };
+    const container = await buildContainer({ config: configSchema.parse({}), configDir: tmpdir(), logger: silentLogger, gate, withoutCameras: true });
+    assert.equal(container.get(Ids.ShutterGate), gate);
+  });
+
   test('built-in receivers are a frozen table, not a registry filled at run time', async () => {
     assert.ok(Object.isFrozen(BUILTIN_RECEIVERS));
     assert.deepEqual(Object.keys(BUILTIN_RECEIVERS), ['amqp', 'redis']);

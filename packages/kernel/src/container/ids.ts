@@ -7,7 +7,7 @@ import type { Kernel } from '../kernel.js';
 import type { Receiver } from '../receivers/receiver.js';
 import type { StateLimits } from '../state/state.js';
 import type { ShutterEngine } from '../engine/shutter-engine.js';
-import type { Checkpointer, DecodedEventSink, HttpServer, KernelParts, State } from './services.js';
+import type { Checkpointer, DecodedEventSink, HttpServer, KernelParts, KernelService, State } from './services.js';
 
 declare const serviceType: unique symbol;
 
@@ -54,5 +54,7 @@ export const Ids = {
   /** http (bound only when http.port is configured) */
   HttpServer: id<HttpServer>('HttpServer'),
   KernelParts: id<KernelParts>('KernelParts'),
+  /** Any number of services the Kernel starts after itself and stops after its final shutter. */
+  KernelService: id<KernelService>('KernelService'),
   Kernel: id<Kernel>('Kernel'),
 } as const;

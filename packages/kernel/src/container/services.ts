@@ -49,6 +49,17 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/**
+ * Something that runs alongside the kernel (HA leadership, an exporter): bound
+ * under Ids.KernelService (any number), started after the cameras and the
+ * receiver, stopped after the final shutter, in reverse order.
+ */
+export interface KernelService {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** What /healthz and /metrics read: the live parts, not the Kernel (so the server needs no Kernel). */
 export interface KernelParts {
   readonly state: State;

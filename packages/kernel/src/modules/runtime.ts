@@ -2,7 +2,7 @@ import type { Clock, Logger, Timer } from '@evcam/camera-api';
 import { ContainerModule } from 'inversify';
 import type { ResolvedConfig } from '../config/schema.js';
 import { Ids } from '../container/ids.js';
-import { OPEN_GATE } from '../engine/gate.js';
+import { OPEN_GATE, type ShutterGate } from '../engine/gate.js';
 import { SystemClock, SystemTimer } from '../runtime/clock.js';
 import { bindComponent } from './components.js';
 
@@ -14,6 +14,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** Replaces the Timer (tests drive a fake one). */
   timer?: Timer;
+  /** Shutter only while this is open (high availability); default OPEN_GATE. A module may also rebind Ids.ShutterGate. */
+  gate?: ShutterGate;
 }
 
 /** Config, logger, Clock, Timer and the shutter gate. */
@@ -42,6 +44,6 @@ export function runtimeModule(options: RuntimeOptions): ContainerModule {
         builtins: { system: () => (b) => { b.toResolvedValue((clock: Clock) => new SystemTimer(clock), [Ids.TimerClock]); } },
       });
     }
-    bind(Ids.ShutterGate).toConstantValue(OPEN_GATE);
+    bind(Ids.ShutterGate).toConstantValue(options.gate ?? OPEN_GATE);
   });
 }
