@@ -7,6 +7,10 @@ import type { TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
 import {
   documentedQueries, queryArgs, rowToTask, rowToWorker, tableNames, type DbRow, type Dialect, type QueryId,
 } from '@evcam/history-schema';
+import { parseOptionsWith, RecordingLogger } from '@evcam/camera-testkit';
+import type { CameraHost, Polaroid, PolaroidSettings } from '@evcam/camera-api';
+import { PostgresCamera, optionsSchema as postgresOptions } from '@evcam/camera-postgres';
+import { SqliteCamera, optionsSchema as sqliteOptions } from '@evcam/camera-sqlite';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -24,8 +28,12 @@ export interface HistoryDb {
   rows(sql: string): Promise<DbRow[]>;
   /** A documented query with named values. */
   documented(id: QueryId, values: Record<string, unknown>): Promise<DbRow[]>;
+  /** The camera on this database, in this process, with extra options. */
+  camera(host: CameraHost, extra?: Record<string, unknown>, settings?: Partial<PolaroidSettings>): Polaroid<any> & { stats: { replaced: number; stored: number; fenced: number; deleted: number } };
   drop(): Promise<void>;
 }
+
+export const cameraLogger = (): RecordingLogger => new RecordingLogger();
 
 export function postgresHistory(): HistoryDb {
   const schema = `evcam_t_${randomBytes(5).toString('hex')}`;
@@ -42,6 +50,9 @@ export function postgresHistory(): HistoryDb {
     workers: async () => Object.fromEntries((await rows(`SELECT * FROM ${t.workers}`)).map((r) => [String(r.hostname), rowToWorker(r)])),
     rows: (sql) => rows(qualified(sql)),
     documented: (id, values) => rows(queries[id].sql, queryArgs('postgres', queries[id], values) as unknown[]),
+    camera: (host, extra = {}, settings = {}) => new PostgresCamera({
+      name: 'postgres', host, settings, logger: new RecordingLogger(), options: parseOptionsWith(postgresOptions, { url: PG_URL, schema, ...extra }),
+    }),
     async drop() {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await pool.end();
@@ -69,6 +80,9 @@ export function sqliteHistory(): HistoryDb {
     workers: async () => Object.fromEntries((await rows('SELECT * FROM workers')).map((r) => [String(r.hostname), rowToWorker(r)])),
     rows: (sql) => rows(sql),
     documented: (id, values) => rows(queries[id].sql, queryArgs('sqlite', queries[id], values) as Record<string, unknown>),
+    camera: (host, extra = {}, settings = {}) => new SqliteCamera({
+      name: 'sqlite', host, settings, logger: new RecordingLogger(), configDir: dir, options: parseOptionsWith(sqliteOptions, { file, ...extra }),
+    }),
     async drop() { rmSync(dir, { recursive: true, force: true }); },
   };
 }

@@ -95,6 +95,9 @@ export class PostgresCamera extends Polaroid<PostgresCameraOptions> {
       throw toEvcamError(err, 'a connection for the shutter', this.where);
     }
     let broken = false;
+    // A connection lost while checked out is reported on the client (the pool listens only to idle ones).
+    const lost = (): void => { broken = true; };
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       if (epoch !== undefined) {
@@ -123,6 +126,7 @@ export class PostgresCamera extends Polaroid<PostgresCameraOptions> {
       throw toEvcamError(err, `shutter ${snapshot.seq} (${rows.tasks.length} tasks)`, this.where);
     } finally {
       // A connection that failed mid-transaction is dropped rather than reused.
+      client.off('error', lost);
       client.release(broken);
     }
     for (const w of rows.workers) this.writtenAlive.set(w.hostname, w.alive);
