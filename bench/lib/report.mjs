@@ -79,7 +79,8 @@ export function table(r) {
   if (r.sql) {
     for (const [db, target] of [['postgres', t.sqlShutterPgMs], ['sqlite', t.sqlShutterSqliteMs]]) {
       const sh = r.sql[db].shutter;
-      rows.push([`SQL: ${db}, one shutter of 10k changed tasks (upserts)`, ms(sh.ms.median), range(sh.ms, ms), `≤ ${target} ms`, v[`sql shutter ${db}`]]);
+      const cpu = sh.cpuMs ? `; CPU ${ms(sh.cpuMs.median)}${db === 'postgres' ? ' incl. server' : ''}` : '';
+      rows.push([`SQL: ${db}, one shutter of 10k changed tasks (upserts${cpu})`, ms(sh.ms.median), range(sh.ms, ms), `≤ ${target} ms`, v[`sql shutter ${db}`]]);
     }
     for (const db of ['postgres', 'sqlite']) {
       const qs = Object.entries(r.sql[db].queries);

@@ -16,12 +16,24 @@ function upsert(table: string, all: readonly Column[], key: string, keep: readon
   const names = all.map((c) => quoteIdent(c.name));
   const updates = all.map((c) => c.name).filter((n) => n !== key && !keep.includes(n))
     .map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`);
-  // Bound by name from the row object taskToRow / workerToRow give.
-  return `INSERT INTO ${table} (${names.join(', ')}) VALUES (${all.map((c) => `@${c.name}`).join(', ')})
+  // Positional (better-sqlite3 binds an array about twice as fast as an object by name).
+  return `INSERT INTO ${table} (${names.join(', ')}) VALUES (${all.map(() => '?').join(', ')})
 ON CONFLICT (${quoteIdent(key)}) DO UPDATE SET ${updates.join(', ')}`;
 }
 
 const cleaner = new TextCleaner('sqlite');
+const TASK_NAMES = TASK_COLUMNS.map((c) => c.name);
+const WORKER_NAMES = WORKER_COLUMNS.map((c) => c.name);
+
+/** A row object's values in column order; booleans as 0/1 (SQLite has none). */
+function values(row: object, names: readonly string[]): unknown[] {
+  const out = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const v = (row as Record<string, unknown>)[names[i]!];
+    out[i] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+  }
+  return out;
+}
 
 let db: Database.Database | null = null;
 let prepared: ReturnType<typeof prepare> | null = null;
@@ -85,11 +97,8 @@ function shutter(req: Extract<Request, { op: 'shutter' }>): ShutterResult {
     const seq = Number(p.shutter.run(...req.shutter, 0, req.epoch).lastInsertRowid);
     const stamp = { seq, takenAt: req.shutter[0] };
     cleaner.take();
-    for (const task of JSON.parse(req.tasks) as TaskSnapshot[]) p.tasks.run(taskToRow(task, stamp, cleaner));
-    for (const worker of JSON.parse(req.workers) as WorkerSnapshot[]) {
-      // SQLite has no booleans: alive is 0/1.
-      p.workers.run({ ...workerToRow(worker, stamp, cleaner), alive: worker.alive ? 1 : 0 });
-    }
+    for (const task of JSON.parse(req.tasks) as TaskSnapshot[]) p.tasks.run(values(taskToRow(task, stamp, cleaner), TASK_NAMES));
+    for (const worker of JSON.parse(req.workers) as WorkerSnapshot[]) p.workers.run(values(workerToRow(worker, stamp, cleaner), WORKER_NAMES));
     const replaced = cleaner.take();
     if (replaced > 0) p.replaced.run(replaced, seq);
     return { seq, replaced };
