@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, EvcamError, type Snapshot, type TaskSnapshot } from '@evcam/camera-api';
 import {
-  deliver, FakeHost, fixtureSnapshot, Harness, readDeliveries, RecordingLogger, sampleTask, sampleWorker, startTcpProxy,
+  deliver, FakeHost, fixtureSnapshot, Harness, readDeliveries, RecordingLogger, sampleTask, sampleWorker, ShutterEngine, startTcpProxy,
   waitUntil, type TcpProxy,
 } from '@evcam/camera-testkit';
 import {
@@ -42,7 +42,7 @@ for (const { name, open } of HISTORY_DBS) {
         const ingestor = new Ingestor(state, new RecordingLogger());
         const deliveries = readDeliveries(CAPTURE);
         const camera = db.camera(new FakeHost());
-        await camera.install();
+        await camera.onInstall();
         let since = 0;
         let seq = 0;
         let held = 0;
@@ -59,7 +59,7 @@ for (const { name, open } of HISTORY_DBS) {
           await camera.onShutter(taken.snapshot, ctx());
           since = taken.cut;
         }
-        await camera.cancel();
+        await camera.onClose();
         const rows = await db.tasks();
         assert.equal(held, 50, 'the State holds 50 tasks at the end');
         assert.deepEqual(Object.keys(rows).sort(), Object.keys(GOLDEN.tasks).sort(), 'every task seen has a row, evicted or not');
@@ -87,11 +87,11 @@ for (const { name, open } of HISTORY_DBS) {
         for (const t of hostile) host.setTask(t);
         host.setWorker(sampleWorker("w'1@lab", { sw_sys: 'Linux\u0000', sw_ident: 'py-\uD800celery' }));
         const camera = db.camera(host);
-        await camera.install();
+        await camera.onInstall();
         const taken = host.takeSnapshot(0, 1);
         await camera.onShutter(taken.snapshot, ctx());
         const replaced = camera.stats.replaced;
-        await camera.cancel();
+        await camera.onClose();
         const cleaner = new TextCleaner(db.dialect);
         const rows = await db.tasks();
         for (const t of hostile) {
@@ -118,8 +118,8 @@ for (const { name, open } of HISTORY_DBS) {
         const host = new FakeHost();
         const leader = db.camera(host);
         const old = db.camera(host);
-        await leader.install();
-        await old.install();
+        await leader.onInstall();
+        await old.onInstall();
         host.setTask(sampleTask('t1', { state: 'STARTED' }));
         await leader.onShutter({ ...host.takeSnapshot(0, 1).snapshot, epoch: 2 }, ctx());
         host.setTask(sampleTask('t1', { state: 'SUCCESS' }));
@@ -138,8 +138,8 @@ for (const { name, open } of HISTORY_DBS) {
         const [meta] = await db.rows("SELECT value FROM meta WHERE key = 'epoch'");
         assert.equal(meta!.value, '3');
         assert.deepEqual((await db.rows('SELECT epoch FROM shutters ORDER BY seq')).map((r) => Number(r.epoch)), [2, 3, 3]);
-        await leader.cancel();
-        await old.cancel();
+        await leader.onClose();
+        await old.onClose();
       } finally {
         await db.drop();
       }
@@ -151,7 +151,7 @@ for (const { name, open } of HISTORY_DBS) {
         const host = new FakeHost();
         const now = Date.now() / 1000;
         const camera = db.camera(host, { retention: { SUCCESS: '1d', FAILURE: '7d', default: '3d' }, retentionBatch: 2 });
-        await camera.install();
+        await camera.onInstall();
         let since = 0;
         const at = async (age: number, tasks: TaskSnapshot[]): Promise<void> => {
           host.now = now - age;
@@ -170,7 +170,7 @@ for (const { name, open } of HISTORY_DBS) {
         // STARTED 2 days old stays (default 3 d); SUCCESS 2 days old goes (1 d); FAILURE 2 days stays (7 d), 10 days goes.
         assert.deepEqual(tally, { 'new-started': 2, 'new-success': 3, 'old-failure': 3, 'old-started': 4 });
         assert.equal(camera.stats.deleted, 5 + 2);
-        await camera.cancel();
+        await camera.onClose();
       } finally {
         await db.drop();
       }
@@ -183,7 +183,7 @@ for (const { name, open } of HISTORY_DBS) {
         await applyVersion1WithData(db, snapshot);
         const host = new FakeHost();
         const camera = db.camera(host);
-        await camera.install();
+        await camera.onInstall();
         const [version] = await db.rows("SELECT value FROM meta WHERE key = 'schema_version'");
         assert.equal(version!.value, String(SCHEMA_VERSION));
         assert.deepEqual(await db.tasks(), snapshot.tasks);
@@ -191,11 +191,11 @@ for (const { name, open } of HISTORY_DBS) {
         await camera.onShutter({ ...host.takeSnapshot(0, 1).snapshot, epoch: 1 }, ctx());
         assert.equal((await db.tasks())[Object.keys(snapshot.tasks)[0]!]?.state, 'REVOKED');
         assert.equal(Object.keys(await db.tasks()).length, Object.keys(snapshot.tasks).length);
-        await camera.cancel();
+        await camera.onClose();
         // A second install is a no-op.
         const again = db.camera(host);
-        await again.install();
-        await again.cancel();
+        await again.onInstall();
+        await again.onClose();
       } finally {
         await db.drop();
       }
@@ -205,11 +205,11 @@ for (const { name, open } of HISTORY_DBS) {
       const db = open();
       try {
         const first = db.camera(new FakeHost());
-        await first.install();
-        await first.cancel();
+        await first.onInstall();
+        await first.onClose();
         await bumpVersion(db, 99);
         const before = await db.rows("SELECT * FROM meta ORDER BY key");
-        const err = await refusal(db.camera(new FakeHost()).install());
+        const err = await refusal(db.camera(new FakeHost()).onInstall());
         assert.equal(err.code, ErrorCodes.HISTORY_SCHEMA_NEWER);
         assert.equal(err.retryable, false);
         assert.match(err.message, /version 99/);
@@ -224,8 +224,9 @@ for (const { name, open } of HISTORY_DBS) {
       const outage = await makeOutage(db);
       try {
         const harness = new Harness(CAPTURE, new RecordingLogger());
-        const camera = db.camera(harness.host, outage.options, { freq: 1, maxBackoff: 1, finalShutterTimeout: 30 });
-        await camera.install();
+        const engine = new ShutterEngine(db.camera(harness.host, outage.options), harness.host, { freq: 1, maxBackoff: 1, finalShutterTimeout: 30 });
+        const camera = engine;
+        await engine.install();
         const n = harness.deliveries.length;
         await harness.foldUntil(Math.floor(n / 3));
         await waitUntil(() => camera.health.stored > 0, 'a first stored shutter', { timeoutMs: 15_000, intervalMs: 20 });
@@ -237,7 +238,7 @@ for (const { name, open } of HISTORY_DBS) {
         assert.equal(camera.health.status, 'failing');
         outage.repair();
         await harness.foldUntil(n);
-        await camera.cancel();
+        await engine.cancel();
         const rows = await db.tasks();
         assert.equal(Object.keys(rows).length, Object.keys(GOLDEN.tasks).length);
         for (const [uuid, expected] of Object.entries(GOLDEN.tasks)) assert.deepEqual(rows[uuid], expected, uuid);

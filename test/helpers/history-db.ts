@@ -8,7 +8,7 @@ import {
   documentedQueries, queryArgs, rowToTask, rowToWorker, tableNames, type DbRow, type Dialect, type QueryId,
 } from '@evcam/history-schema';
 import { parseOptionsWith, RecordingLogger } from '@evcam/camera-testkit';
-import type { CameraHost, Polaroid, PolaroidSettings } from '@evcam/camera-api';
+import type { CameraServices, Polaroid } from '@evcam/camera-api';
 import { PostgresCamera, optionsSchema as postgresOptions } from '@evcam/camera-postgres';
 import { SqliteCamera, optionsSchema as sqliteOptions } from '@evcam/camera-sqlite';
 import Database from 'better-sqlite3';
@@ -29,7 +29,7 @@ export interface HistoryDb {
   /** A documented query with named values. */
   documented(id: QueryId, values: Record<string, unknown>): Promise<DbRow[]>;
   /** The camera on this database, in this process, with extra options. */
-  camera(host: CameraHost, extra?: Record<string, unknown>, settings?: Partial<PolaroidSettings>): Polaroid<any> & { stats: { replaced: number; stored: number; fenced: number; deleted: number } };
+  camera(host: CameraServices, extra?: Record<string, unknown>): Polaroid<any> & { stats: { replaced: number; stored: number; fenced: number; deleted: number } };
   drop(): Promise<void>;
 }
 
@@ -50,8 +50,8 @@ export function postgresHistory(): HistoryDb {
     workers: async () => Object.fromEntries((await rows(`SELECT * FROM ${t.workers}`)).map((r) => [String(r.hostname), rowToWorker(r)])),
     rows: (sql) => rows(qualified(sql)),
     documented: (id, values) => rows(queries[id].sql, queryArgs('postgres', queries[id], values) as unknown[]),
-    camera: (host, extra = {}, settings = {}) => new PostgresCamera({
-      name: 'postgres', host, settings, logger: new RecordingLogger(), options: parseOptionsWith(postgresOptions, { url: PG_URL, schema, ...extra }),
+    camera: (host, extra = {}) => new PostgresCamera({
+      name: 'postgres', host, logger: new RecordingLogger(), options: parseOptionsWith(postgresOptions, { url: PG_URL, schema, ...extra }),
     }),
     async drop() {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -80,8 +80,8 @@ export function sqliteHistory(): HistoryDb {
     workers: async () => Object.fromEntries((await rows('SELECT * FROM workers')).map((r) => [String(r.hostname), rowToWorker(r)])),
     rows: (sql) => rows(sql),
     documented: (id, values) => rows(queries[id].sql, queryArgs('sqlite', queries[id], values) as Record<string, unknown>),
-    camera: (host, extra = {}, settings = {}) => new SqliteCamera({
-      name: 'sqlite', host, settings, logger: new RecordingLogger(), configDir: dir, options: parseOptionsWith(sqliteOptions, { file, ...extra }),
+    camera: (host, extra = {}) => new SqliteCamera({
+      name: 'sqlite', host, logger: new RecordingLogger(), configDir: dir, options: parseOptionsWith(sqliteOptions, { file, ...extra }),
     }),
     async drop() { rmSync(dir, { recursive: true, force: true }); },
   };

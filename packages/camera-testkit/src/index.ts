@@ -10,3 +10,4 @@ export { RecordingLogger } from './recording-logger.js';
 export { waitUntil } from './wait.js';
 export { goldenReplays, type GoldenReplay } from './goldens.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { ShutterEngine } from 'evcam-kernel';
