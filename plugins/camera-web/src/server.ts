@@ -171,11 +171,11 @@ export class Dashboard {
     }
     const childIds = new Set(task.children);
     if (history !== null) for (const id of await history.children(uuid, 200)) childIds.add(id);
-    const linked = [task.root_id, task.parent_id, ...childIds].filter((id): id is string => id !== null && id !== uuid);
+    const linked = [task.root_id, task.parent_id, ...childIds].filter((id): id is string => id !== null);
     const related: Record<string, { name: string | null; state: string; source: 'memory' | 'history' } | null> = {};
     const missing: string[] = [];
     for (const id of linked) {
-      const t = index.tasks.get(id);
+      const t = id === uuid ? task : index.tasks.get(id); // a retried task is its own parent
       if (t !== undefined) related[id] = { name: t.name, state: t.state, source: 'memory' };
       else missing.push(id);
     }
