@@ -115,7 +115,7 @@ async function measureBrowser() {
   const cam = camera();
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = () => true;
-  await cam.install();
+  await cam.onInstall();
   process.stdout.write = write;
   cam.onShutter(snapshot(1, tasks, Object.keys(tasks)));
   const profile = mkdtempSync(join(os.tmpdir(), 'evcam-bench-chromium-'));
@@ -167,7 +167,7 @@ async function measureBrowser() {
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
-    await cam.cancel();
+    await cam.onClose();
   }
   return { firstRenderMs: first, filterMs: filter, searchMs: search };
 }

@@ -14,7 +14,7 @@ async function startCamera(options: Record<string, unknown>): Promise<{ camera: 
   const write = process.stdout.write;
   process.stdout.write = () => true; // the URL line
   try {
-    await camera.install();
+    await camera.onInstall();
   } finally {
     process.stdout.write = write;
   }
@@ -42,7 +42,7 @@ describe('web camera: the API on loopback', () => {
     ({ camera, url } = await startCamera({}));
     await camera.onShutter(fixtureSnapshot());
   });
-  after(() => camera.cancel());
+  after(() => camera.onClose());
 
   test('pages and assets with a CSP that allows no inline script', async () => {
     for (const path of ['', 'tasks', 'workers', 'task/abc']) {
@@ -128,7 +128,7 @@ describe('web camera: authentication', () => {
       assert.equal((await get(`${url}api/stats`, { cookie })).status, 200);
       assert.equal((await get(`${url}?token=wrong`)).status, 401);
     } finally {
-      await camera.cancel();
+      await camera.onClose();
     }
   });
 
@@ -143,7 +143,7 @@ describe('web camera: authentication', () => {
       assert.equal((await get(`${url}api/workers`, auth('pa55'))).status, 200);
       assert.equal((await get(`${url}api/workers`, auth('nope'))).status, 401);
     } finally {
-      await camera.cancel();
+      await camera.onClose();
     }
   });
 
@@ -151,9 +151,9 @@ describe('web camera: authentication', () => {
     const first = await startCamera({});
     const port = Number(new URL(first.url).port);
     const second = new WebCamera({ name: 'web', options: parseOptionsWith(optionsSchema, { port }), logger: silentLogger, host: new FakeHost() });
-    await assert.rejects(second.install(), (e: Error & { code?: string; retryable?: boolean }) =>
+    await assert.rejects(second.onInstall(), (e: Error & { code?: string; retryable?: boolean }) =>
       e.code === 'EVCAM_ERR_CAMERA_START' && e.retryable === false && /port \d+ on 127.0.0.1 is in use: pick another port/.test(e.message));
-    await first.camera.cancel();
+    await first.camera.onClose();
   });
 });
 
@@ -163,13 +163,12 @@ describe('web camera: shutters', () => {
     try {
       host.setWorker(sampleWorker('w1@lab', { heartbeats: [host.now - 3] }));
       host.setTask(sampleTask('t-1'));
-      camera.shutter();
-      await camera.idle();
+      await camera.onShutter(host.takeSnapshot(0, 1).snapshot);
       const [w] = JSON.parse((await get(`${url}api/workers`)).body).workers;
       assert.equal(w.heartbeatAge, 3);
       assert.deepEqual(w.recent.map((t: { uuid: string }) => t.uuid), ['t-1']);
     } finally {
-      await camera.cancel();
+      await camera.onClose();
     }
   });
 });
