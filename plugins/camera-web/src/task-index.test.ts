@@ -51,6 +51,19 @@ describe('TaskIndex', () => {
     assert.equal(index.minutes.series(1003).finished.reduce((x, y) => x + y, 0), 1);
   });
 
+  test('without `removed` (older kernels) evicted tasks are swept a bounded slice per shutter', () => {
+    const index = new TaskIndex(limits);
+    const all = Array.from({ length: 1500 }, (_, i) => sampleTask(`t${i}`));
+    index.apply(snapshot(1, 1000, all, all.map((t) => t.uuid)));
+    const kept = all.slice(1400);
+    const noRemoved = (seq: number): Snapshot => ({ ...snapshot(seq, 1000 + seq, kept, []), removed: undefined });
+    index.apply(noRemoved(2));
+    assert.ok(index.tasks.size < 1500 && index.tasks.size > 100, 'one slice swept');
+    index.apply(noRemoved(3));
+    assert.equal(index.tasks.size, 100);
+    assert.equal(index.stateCounts.get('SUCCESS'), 100);
+  });
+
   test('recent tasks per worker: newest first, bounded', () => {
     const index = new TaskIndex(limits);
     const tasks = ['t1', 't2', 't3', 't4'].map((id) => sampleTask(id));

@@ -3,6 +3,8 @@ import { MinuteRing } from './minute-ring.js';
 import { RuntimeStats } from './runtime-stats.js';
 
 const FINISHED = new Set(['SUCCESS', 'FAILURE']);
+/** Index entries checked per shutter when the kernel does not list `removed`. */
+const SWEEP_PER_SHUTTER = 1000;
 
 export interface IndexLimits {
   recentPerWorker: number;
@@ -25,6 +27,7 @@ export class TaskIndex {
   readonly runtimes: RuntimeStats;
   workers: Record<string, WorkerSnapshot> = {};
   private readonly recent = new Map<string, string[]>();
+  private sweeper: Iterator<string> = this.tasks.keys();
   /** The last stored shutter: what "now" means for the State's data. */
   seq = 0;
   takenAt = 0;
@@ -47,6 +50,23 @@ export class TaskIndex {
       const next = snapshot.tasks[uuid];
       if (next === undefined) this.remove(uuid);
       else this.put(next, snapshot.taken_at);
+    }
+    if (snapshot.removed === undefined) this.sweep(snapshot);
+  }
+
+  /**
+   * A kernel that does not list `removed`: look up a bounded slice of the index per shutter
+   * (O(1) each) and drop what left the State, so the index never outgrows it for long.
+   */
+  private sweep(snapshot: Snapshot): void {
+    for (let n = 0; n < SWEEP_PER_SHUTTER; n++) {
+      let next = this.sweeper.next();
+      if (next.done) {
+        this.sweeper = this.tasks.keys();
+        next = this.sweeper.next();
+        if (next.done) return;
+      }
+      if (snapshot.tasks[next.value] === undefined) this.remove(next.value);
     }
   }
 
