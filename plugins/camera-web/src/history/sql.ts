@@ -31,8 +31,9 @@ export function searchSql(d: SqlDialect, schema: string, q: TaskQuery, limit: nu
   if (q.since !== null) where.push(`"timestamp" >= ${p(q.since)}`);
   if (q.until !== null) where.push(`"timestamp" <= ${p(q.until)}`);
   if (q.q !== null) {
-    const pattern = p(likePattern(q.q));
-    where.push(`(${['uuid', 'args', 'kwargs', 'result', 'exception'].map((c) => `${c} ${d.like} ${pattern} ESCAPE '\\'`).join(' OR ')})`);
+    const pattern = likePattern(q.q);
+    // One parameter per use: SQLite's `?` are positional.
+    where.push(`(${['uuid', 'args', 'kwargs', 'result', 'exception'].map((c) => `${c} ${d.like} ${p(pattern)} ESCAPE '\\'`).join(' OR ')})`);
   }
   const col = quote(q.sort);
   const dir = q.descending ? 'DESC' : 'ASC';
