@@ -34,7 +34,10 @@ interface CommonFlags {
   acks?: 'auto' | 'none' | 'fold' | 'checkpoint';
   limit?: number;
   httpPort?: number;
-  checkpoint?: string;
+  checkpoint?: string | false;
+  ha?: string;
+  haNode?: string;
+  haLease?: string;
 }
 
 /** Celery's level names (WARNING, CRITICAL, ...) and pino's. */
@@ -70,7 +73,11 @@ function addCommonOptions(cmd: Command): Command {
     .addOption(new Option('--acks <mode>', "how the named queue's messages are acked (receiver.acks)").choices(['auto', 'fold', 'checkpoint', 'none']))
     .addOption(new Option('--limit <n>', 'exit after this many events were folded (final shutter first)').argParser(number('--limit')))
     .addOption(new Option('--http-port <port>', 'serve /healthz and /metrics on this port').argParser(number('--http-port')))
-    .option('--checkpoint <path>', 'checkpoint the State to this file and restore it at start');
+    .option('--checkpoint <path>', 'checkpoint the State to this file and restore it at start (no-loss mode default: $XDG_STATE_HOME/evcam/<queue>.checkpoint.json)')
+    .option('--no-checkpoint', 'no-loss mode without checkpoints: a crash then loses the State')
+    .option('--ha <group>', 'high availability: one leader per group writes, the others stand by (see docs/reliability.md)')
+    .option('--ha-node <name>', "this kernel's stable name in the HA group (default: the host name)")
+    .option('--ha-lease <secs>', 'HA lease: a silent leader is replaced after about this long (default 10)');
 }
 
 function overridesFrom(flags: CommonFlags): EvcamConfig {
@@ -91,7 +98,11 @@ function overridesFrom(flags: CommonFlags): EvcamConfig {
   if (flags.queue !== undefined || flags.acks !== undefined) o.receiver = { queue: flags.queue, acks: flags.acks };
   if (flags.limit !== undefined) o.limit = flags.limit;
   if (flags.httpPort !== undefined) o.http = { port: flags.httpPort };
-  if (flags.checkpoint !== undefined) o.checkpoint = { file: flags.checkpoint };
+  if (flags.checkpoint === false) o.checkpoint = { enabled: false };
+  else if (flags.checkpoint !== undefined) o.checkpoint = { file: flags.checkpoint };
+  if (flags.ha !== undefined || flags.haNode !== undefined || flags.haLease !== undefined) {
+    o.ha = { group: flags.ha as string, node: flags.haNode, lease: flags.haLease };
+  }
   return o;
 }
 
@@ -145,8 +156,12 @@ async function run(flags: CommonFlags): Promise<number> {
   try {
     const container = await buildContainer({ config, configDir, logger });
     const kernel = await container.getAsync<Kernel>(TOKENS.Kernel);
-    logger.info({ config: filepath ?? '(built-in defaults)', broker: config.broker, cameras: kernel.cameras.map((c) => c.name), freq: config.freq },
-      'evcam starting');
+    logger.info({ config: filepath ?? '(built-in defaults)', broker: config.broker, cameras: kernel.cameras.map((c) => c.name), freq: config.freq,
+      checkpoint: config.checkpoint?.file ?? null, ...(config.ha ? { ha: config.ha.group } : {}) }, 'evcam starting');
+    if (config.receiver.queue !== undefined && config.checkpoint?.enabled === false) {
+      logger.warn({ queue: config.receiver.queue },
+        'checkpoints are off (--no-checkpoint / checkpoint: false): a crash loses the State; the queue keeps only what was not folded yet');
+    }
     process.stdout.write(`-> evcam: Taking snapshots with ${kernel.cameras.map((c) => c.name).join(', ')} (every ${config.freq} secs.)\n`);
     const limited = limitReached(kernel.ingestor, config.limit);
     if (config.checkpoint?.file !== undefined) {

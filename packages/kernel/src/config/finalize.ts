@@ -1,0 +1,29 @@
+import { chooseCheckpoint } from '../checkpoint/default-file.js';
+import { haQueueName, haSettings } from '../ha/settings.js';
+import { brokerKind } from '../receivers/broker-url.js';
+import type { ResolvedConfig } from './schema.js';
+
+/**
+ * Defaults that depend on other keys, applied once after validation:
+ * with `ha`, each node consumes its own no-loss queue (`<queue>.<node>`, on AMQP);
+ * in no-loss mode the State is checkpointed by default to a per-queue file in
+ * the state directory (`checkpoint: false` / --no-checkpoint turns it off).
+ */
+export function finalizeConfig(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  let receiver = config.receiver;
+  if (config.ha !== undefined && isAmqp(config.broker)) {
+    receiver = { ...receiver, queue: haQueueName(receiver.queue, haSettings(config.ha)) };
+  }
+  const choice = chooseCheckpoint({ queue: receiver.queue, file: config.checkpoint?.file, enabled: config.checkpoint?.enabled ?? true }, env);
+  const checkpoint = choice.kind === 'file' ? { ...config.checkpoint, enabled: true, file: choice.file }
+    : config.checkpoint === undefined ? undefined : { ...config.checkpoint, file: undefined };
+  return { ...config, receiver, checkpoint };
+}
+
+function isAmqp(broker: string): boolean {
+  try {
+    return brokerKind(broker) === 'amqp';
+  } catch {
+    return false; // the receiver reports a bad URL with the fix
+  }
+}
