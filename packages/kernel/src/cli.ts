@@ -171,17 +171,21 @@ async function run(flags: CommonFlags): Promise<number> {
         kernel.timer, logger.child({ component: 'checkpoint' }), config);
       kernel.checkpointer.restore();
     }
+    const ha = config.ha ? await (await import('./ha/wiring.js')).setUpHa(config, configDir, kernel, logger) : null;
     const { startHttp } = await import('./http.js');
     const http = config.http ? await startHttp(config.http, kernel, logger) : null;
     try {
       await kernel.start();
+      await ha?.start();
     } catch (err) {
+      await ha?.stop();
       await http?.close();
       throw err;
     }
     const why = await Promise.race([signals.stopped, limited]);
     logger.info({ why, folded: kernel.ingestor.metrics.folded }, 'stopping');
-    await kernel.stop();
+    await kernel.stop(); // the leader's final shutter goes out before it gives up the lead
+    await ha?.stop();
     await http?.close();
     return EXIT.ok;
   } finally {

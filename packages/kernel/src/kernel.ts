@@ -8,6 +8,7 @@ import { Container, inject, injectable } from 'inversify';
 import { planCameras } from './cameras/loader.js';
 import type { Checkpointer } from './checkpoint/checkpointer.js';
 import type { ComponentSpec, ResolvedConfig } from './config/schema.js';
+import type { HaCoordinator } from './ha/coordinator.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { AmqpReceiver } from './receivers/amqp.js';
 import { brokerKind } from './receivers/broker-url.js';
@@ -146,6 +147,8 @@ export class Kernel {
   private disconnectCheckpoints: (() => void) | null = null;
   /** Set before start() to checkpoint the State (see checkpoint/checkpointer.ts). */
   checkpointer: Checkpointer | null = null;
+  /** Set when `ha` is configured: leadership, and the gate the cameras shutter through (see ha/). */
+  ha: HaCoordinator | null = null;
 
   constructor(
     @inject(TOKENS.Config) readonly config: ResolvedConfig,
