@@ -40,10 +40,10 @@ describe('high availability (two kernel processes, one group)', () => {
     vhost.remove();
   });
 
-  async function node(dir: string, name: string, group: string, log: string, broker = vhost.url, env: NodeJS.ProcessEnv = {}): Promise<Node> {
+  async function node(dir: string, name: string, group: string, log: string, broker = vhost.url, nodes?: string[]): Promise<Node> {
     const port = await freePort();
-    const config = haNodeConfig(dir, name, { broker, group, log, httpPort: port, lease: 2 });
-    const run = startKernel(['--config', config], { env: { XDG_STATE_HOME: join(dir, name, 'state'), ...env } });
+    const config = haNodeConfig(dir, name, { broker, group, log, httpPort: port, lease: 2, nodes });
+    const run = startKernel(['--config', config], { env: { XDG_STATE_HOME: join(dir, name, 'state') } });
     running.push(run);
     await waitUntil(async () => {
       if (run.child.exitCode !== null) throw new Error(`kernel ${name} exited (${run.child.exitCode}):\n${run.stderr().slice(-3000)}`);
@@ -147,6 +147,30 @@ describe('high availability (two kernel processes, one group)', () => {
     assertEqualsGolden(b.latest, expected);
     await waitUntil(async () => (await healthz(a.port)).state.eventCount === expected.event_count, 30_000, 'the old leader folded everything too');
     for (const n of [a, b]) assert.equal(await n.run.stop('SIGTERM'), 0, n.run.stderr());
+  });
+
+  test('a standby started after the leader (ha.nodes: its queue was declared by the leader) converges to the same State', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evcam-ha-'));
+    const group = `g-${randomUUID().slice(0, 8)}`;
+    const log = join(dir, 'shutters.jsonl');
+    const a = await node(dir, 'a', group, log, vhost.url, ['a', 'b']);
+    await waitUntil(async () => (await role(a)) === 'leader', 10_000, 'a leads');
+    const stream = hostileStream(captured(), { bad: 100, custom: 5, seed: 9 });
+    const half = Math.floor(stream.length / 2);
+    await publishSteadily(vhost.url, stream.slice(0, half), { chunk: 50, pauseMs: 10 });
+    const b = await node(dir, 'b', group, log, vhost.url, ['a', 'b']);
+    assert.equal(await role(b), 'standby');
+    await publishSteadily(vhost.url, stream.slice(half), { chunk: 50, pauseMs: 10 });
+    const expected = goldenWithCustom(golden('rabbitmq-5.2.6.golden.json'), 5);
+    await waitUntil(async () => (await healthz(b.port)).state.eventCount === expected.event_count, 30_000, 'the late standby folded everything');
+    await waitUntil(() => readLatest(a.latest)?.event_count === expected.event_count, 30_000, 'the leader wrote everything');
+    assertEqualsGolden(a.latest, expected);
+    assert.ok(recorded(log).every((l) => l.node === 'a'), 'the standby wrote nothing');
+    // Its State, written once it leads, is the leader's.
+    assert.equal(await a.run.stop('SIGTERM'), 0, a.run.stderr());
+    await waitUntil(() => readLatest(b.latest)?.event_count === expected.event_count, 10_000, 'b leads and writes');
+    assertEqualsGolden(b.latest, expected);
+    assert.equal(await b.run.stop('SIGTERM'), 0, b.run.stderr());
   });
 
   test('the same takeover on a Redis broker (SET NX PX lease, INCR epoch)', async () => {

@@ -15,6 +15,11 @@ export const haSchema = z.strictObject({
    * takes over at most about this long after a leader dies silently (kill -9 is seen at once).
    */
   lease: duration.default(10),
+  /**
+   * Every node of the group (AMQP). Each kernel also declares the others' queues, so a
+   * node started later finds every event since the group's first kernel started.
+   */
+  nodes: z.array(name).optional(),
 });
 
 export type HaConfig = z.output<typeof haSchema>;
@@ -23,6 +28,8 @@ export type HaConfig = z.output<typeof haSchema>;
 export interface HaSettings {
   group: string;
   node: string;
+  /** The other nodes of the group, if configured. */
+  peers: string[];
   /** Seconds. */
   lease: number;
   /** Seconds between a leader's renewals: three tries before its lease runs out. */
@@ -34,9 +41,11 @@ export interface HaSettings {
 /** Timings derived from the lease: renew three times per (local) lease, a standby retries twice as often. */
 export function haSettings(config: HaConfig, host: string = hostname()): HaSettings {
   const lease = config.lease;
+  const node = config.node ?? host.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 100);
   return {
     group: config.group,
-    node: config.node ?? host.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 100),
+    node,
+    peers: (config.nodes ?? []).filter((n) => n !== node),
     lease,
     renewEvery: lease / 6,
     retryEvery: Math.min(1, lease / 10),

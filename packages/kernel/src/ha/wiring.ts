@@ -7,6 +7,7 @@ import { brokerKind, parseAmqpUrl } from '../receivers/broker-url.js';
 import { AmqpLease } from './amqp-lease.js';
 import { gateCameras } from './camera-gate.js';
 import { HaCoordinator } from './coordinator.js';
+import { declarePeerQueues } from './peer-queues.js';
 import type { LeaseBackend } from './lease.js';
 import { haSettings, type HaSettings } from './settings.js';
 
@@ -30,6 +31,7 @@ export async function setUpHa(config: ResolvedConfig, configDir: string, kernel:
   const coordinator = new HaCoordinator(await leaseFor(config, configDir, settings, kernel.receiver, log), settings, log);
   gateCameras(kernel.cameras, coordinator);
   kernel.ha = coordinator;
+  if (brokerKind(config.broker) === 'amqp') await declarePeerQueues(config, configDir, settings, log);
   log.info({ group: settings.group, node: settings.node, leaseSecs: settings.lease, backend: brokerKind(config.broker),
     queue: config.receiver.queue ?? null }, 'HA: standing by until this node holds the lease');
   return coordinator;

@@ -47,6 +47,18 @@ export function amqpConnectOptions(u: AmqpUrl, settings: ResolvedConfig['receive
   return { options, socketOptions };
 }
 
+/** A no-loss queue, declared and bound the same way by every kernel (HA declares its peers' queues too). */
+export async function declareNamedQueue(channel: Channel, name: string, s: ResolvedConfig['receiver']): Promise<void> {
+  const args: Record<string, unknown> = {};
+  if (s.namedQueueExpires !== null) args['x-expires'] = Math.trunc(s.namedQueueExpires * 1000);
+  if (s.maxLength !== undefined) {
+    args['x-max-length'] = s.maxLength;
+    args['x-overflow'] = s.overflow;
+  }
+  await channel.assertQueue(name, { durable: true, autoDelete: false, exclusive: false, arguments: args });
+  await channel.bindQueue(name, s.exchange, '#');
+}
+
 /**
  * Celery's EventReceiver on RabbitMQ (amqplib). Default mode is exactly Celery's
  * queue: celeryev.<uuid4>, auto-delete, message TTL 5 s, expires 60 s, bound with
@@ -263,13 +275,9 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     await channel.assertExchange(s.exchange, 'topic', { durable: true, autoDelete: false, internal: false });
     const args: Record<string, unknown> = {};
     if (this.noLoss) {
-      if (s.namedQueueExpires !== null) args['x-expires'] = Math.trunc(s.namedQueueExpires * 1000);
-      if (s.maxLength !== undefined) {
-        args['x-max-length'] = s.maxLength;
-        args['x-overflow'] = s.overflow;
-      }
-      await channel.assertQueue(this.queueName, { durable: true, autoDelete: false, exclusive: false, arguments: args });
+      await declareNamedQueue(channel, this.queueName, s);
       if (this.acks !== 'none') await channel.prefetch(s.prefetch); // no_ack consumers get no window
+      return;
     } else {
       if (s.queueTtl !== null) args['x-message-ttl'] = Math.trunc(s.queueTtl * 1000);
       if (s.queueExpires !== null) args['x-expires'] = Math.trunc(s.queueExpires * 1000);
