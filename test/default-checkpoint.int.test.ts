@@ -32,7 +32,7 @@ describe('default checkpoint in no-loss mode (real kernel processes, real Rabbit
   test('--queue alone: kill -9 mid-stream, restart without --checkpoint, the final snapshot equals the golden', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'evcam-defcp-'));
     const latest = join(dir, 'snapshots', 'latest.json');
-    const checkpoint = join(dir, 'state', 'evcam', 'evcam-defcp.checkpoint.json');
+    const checkpoint = join(dir, 'state', 'evcam', `evcam-defcp@127.0.0.1_5672_${vhost.vhost}.checkpoint.json`);
     const custom = 25;
     const stream = hostileStream(captured(), { bad: 2000, custom, seed: 7 });
     const first = kernel(dir, 'evcam-defcp');

@@ -28,6 +28,14 @@ describe('default checkpoint file (no-loss mode is crash-safe out of the box)', 
     assert.deepEqual(chooseCheckpoint({ queue: undefined, file: '/x.json', enabled: true }, {}, home), { kind: 'file', file: '/x.json', source: 'config' });
   });
 
+  test('the same queue name on another broker or vhost gets its own file; credentials never show', () => {
+    const file = (broker: string) => (chooseCheckpoint({ queue: 'evcam', file: undefined, enabled: true, broker }, {}, home) as { file: string }).file;
+    assert.equal(file('amqp://guest:secret@127.0.0.1:5672//'), '/home/op/.local/state/evcam/evcam@127.0.0.1_5672.checkpoint.json');
+    assert.equal(file('amqp://guest:secret@127.0.0.1:5672/prod'), '/home/op/.local/state/evcam/evcam@127.0.0.1_5672_prod.checkpoint.json');
+    assert.notEqual(file('amqp://rabbit-a//'), file('amqp://rabbit-b//'));
+    assert.ok(!file('amqp://guest:secret@h//').includes('secret'));
+  });
+
   test('queue names become one safe file name each: no path separators, no dot files, distinct names stay distinct', () => {
     assert.equal(queueFileName('evcam'), 'evcam.checkpoint.json');
     assert.equal(queueFileName('../etc/passwd'), '%2E.%2Fetc%2Fpasswd.checkpoint.json');

@@ -9,10 +9,27 @@ export function stateDirectory(env: NodeJS.ProcessEnv = process.env, home: strin
   return join(base, 'evcam');
 }
 
-/** A queue name as one safe file name: anything but [A-Za-z0-9._-] becomes %XX, so distinct queues never share a file. */
-export function queueFileName(queue: string): string {
-  const safe = queue.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.codePointAt(0)!.toString(16).toUpperCase().padStart(2, '0')}`);
-  return `${safe.startsWith('.') ? `%2E${safe.slice(1)}` : safe}.checkpoint.json`;
+const safe = (text: string): string =>
+  text.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.codePointAt(0)!.toString(16).toUpperCase().padStart(2, '0')}`);
+
+/**
+ * One safe file name per queue on one broker: `<queue>[@<where>].checkpoint.json`, anything but
+ * [A-Za-z0-9._-] as %XX, so distinct queues (or the same name on two brokers or vhosts) never share a file.
+ */
+export function queueFileName(queue: string, where?: string): string {
+  const name = safe(queue) + (where ? `@${safe(where)}` : '');
+  return `${name.startsWith('.') ? `%2E${name.slice(1)}` : name}.checkpoint.json`;
+}
+
+/** Where a broker URL's queues live: host, port and vhost (never the credentials). */
+export function brokerPlace(broker: string): string | undefined {
+  try {
+    const u = new URL(broker);
+    const vhost = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    return [u.hostname, u.port, vhost === '' || vhost === '/' ? '' : vhost].filter(Boolean).join('_') || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type CheckpointChoice =
@@ -26,11 +43,12 @@ export type CheckpointChoice =
  * queue (Celery's transient queue) nothing changes: off unless a file is named.
  */
 export function chooseCheckpoint(
-  input: { queue: string | undefined; file: string | undefined; enabled: boolean },
+  input: { queue: string | undefined; file: string | undefined; enabled: boolean; broker?: string },
   env: NodeJS.ProcessEnv = process.env, home: string = homedir(),
 ): CheckpointChoice {
   if (!input.enabled) return { kind: 'off', reason: 'disabled' };
   if (input.file !== undefined) return { kind: 'file', file: input.file, source: 'config' };
   if (input.queue === undefined) return { kind: 'off', reason: 'transient-queue' };
-  return { kind: 'file', file: join(stateDirectory(env, home), queueFileName(input.queue)), source: 'default' };
+  const where = input.broker === undefined ? undefined : brokerPlace(input.broker);
+  return { kind: 'file', file: join(stateDirectory(env, home), queueFileName(input.queue, where)), source: 'default' };
 }

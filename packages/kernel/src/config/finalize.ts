@@ -14,7 +14,7 @@ export function finalizeConfig(config: ResolvedConfig, env: NodeJS.ProcessEnv = 
   if (config.ha !== undefined && isAmqp(config.broker)) {
     receiver = { ...receiver, queue: haQueueName(receiver.queue, haSettings(config.ha)) };
   }
-  const choice = chooseCheckpoint({ queue: receiver.queue, file: config.checkpoint?.file, enabled: config.checkpoint?.enabled ?? true }, env);
+  const choice = chooseCheckpoint({ queue: receiver.queue, file: config.checkpoint?.file, enabled: config.checkpoint?.enabled ?? true, broker: config.broker }, env);
   const checkpoint = choice.kind === 'file' ? { ...config.checkpoint, enabled: true, file: choice.file }
     : config.checkpoint === undefined ? undefined : { ...config.checkpoint, file: undefined };
   return { ...config, receiver, checkpoint };

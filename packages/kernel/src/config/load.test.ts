@@ -101,7 +101,7 @@ describe('config: precedence and validation', () => {
     const dir = project({});
     const load = async (overrides: Record<string, unknown>, env: NodeJS.ProcessEnv = { XDG_STATE_HOME: '/srv/state' }) =>
       (await loadConfig({ cwd: dir, env, overrides })).config.checkpoint;
-    assert.equal((await load({ receiver: { queue: 'evq' } }))?.file, '/srv/state/evcam/evq.checkpoint.json');
+    assert.equal((await load({ receiver: { queue: 'evq' } }))?.file, '/srv/state/evcam/evq@127.0.0.1_5672.checkpoint.json');
     assert.equal((await load({ receiver: { queue: 'evq' }, checkpoint: { file: '/tmp/c.json' } }))?.file, '/tmp/c.json');
     assert.equal((await load({ receiver: { queue: 'evq' }, checkpoint: false }))?.file, undefined);
     assert.equal((await load({}))?.file, undefined, 'Celery\'s transient queue: unchanged, no checkpoint');
@@ -112,7 +112,7 @@ describe('config: precedence and validation', () => {
     const env = { XDG_STATE_HOME: '/srv/state' };
     const amqp = (await loadConfig({ cwd: dir, env, overrides: { ha: { group: 'prod', node: 'a' } } })).config;
     assert.equal(amqp.receiver.queue, 'evcam.prod.a');
-    assert.equal(amqp.checkpoint?.file, '/srv/state/evcam/evcam.prod.a.checkpoint.json');
+    assert.equal(amqp.checkpoint?.file, '/srv/state/evcam/evcam.prod.a@127.0.0.1_5672.checkpoint.json');
     assert.equal(amqp.ha?.lease, 10);
     const named = (await loadConfig({ cwd: dir, env, overrides: { receiver: { queue: 'ev' }, ha: { group: 'prod', node: 'b', lease: '4s' } } })).config;
     assert.equal(named.receiver.queue, 'ev.b');
