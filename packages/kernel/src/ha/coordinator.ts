@@ -132,7 +132,8 @@ export class HaCoordinator {
     this.timer.unref?.();
   }
 
-  private async tick(): Promise<void> {
+  /** One round: renew (leader) or try to take the lead (standby). The background loop calls it; tests may too. */
+  async tick(): Promise<void> {
     if (this.stopped) return;
     if (this.role === 'leader' && this.isOpen()) await this.renew();
     else await this.tryAcquire();
