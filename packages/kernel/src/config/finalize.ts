@@ -11,10 +11,14 @@ import type { ResolvedConfig } from './schema.js';
  */
 export function finalizeConfig(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   let receiver = config.receiver;
-  if (config.ha !== undefined && isAmqp(config.broker)) {
-    receiver = { ...receiver, queue: haQueueName(receiver.queue, haSettings(config.ha)) };
+  let file = config.checkpoint?.file;
+  if (config.ha !== undefined) {
+    const ha = haSettings(config.ha);
+    if (isAmqp(config.broker)) receiver = { ...receiver, queue: haQueueName(receiver.queue, ha) };
+    // Kernels configured alike on one host must not share a checkpoint: each holds its own queue's acks.
+    if (file !== undefined) file = perNode(file, ha.node);
   }
-  const choice = chooseCheckpoint({ queue: receiver.queue, file: config.checkpoint?.file, enabled: config.checkpoint?.enabled ?? true, broker: config.broker }, env);
+  const choice = chooseCheckpoint({ queue: receiver.queue, file, enabled: config.checkpoint?.enabled ?? true, broker: config.broker }, env);
   const checkpoint = choice.kind === 'file' ? { ...config.checkpoint, enabled: true, file: choice.file }
     : config.checkpoint === undefined ? undefined : { ...config.checkpoint, file: undefined };
   return { ...config, receiver, checkpoint };
@@ -26,4 +30,9 @@ function isAmqp(broker: string): boolean {
   } catch {
     return false; // the receiver reports a bad URL with the fix
   }
+}
+
+/** `/srv/cp.json` → `/srv/cp.<node>.json` (a name without .json gets `.<node>` appended). */
+export function perNode(file: string, node: string): string {
+  return file.endsWith('.json') ? `${file.slice(0, -'.json'.length)}.${node}.json` : `${file}.${node}`;
 }

@@ -117,6 +117,8 @@ describe('config: precedence and validation', () => {
     const named = (await loadConfig({ cwd: dir, env, overrides: { receiver: { queue: 'ev' }, ha: { group: 'prod', node: 'b', lease: '4s' } } })).config;
     assert.equal(named.receiver.queue, 'ev.b');
     assert.equal(named.ha?.lease, 4);
+    const shared = (await loadConfig({ cwd: dir, env, overrides: { checkpoint: { file: '/srv/cp.json' }, ha: { group: 'prod', node: 'a' } } })).config;
+    assert.equal(shared.checkpoint?.file, '/srv/cp.a.json', 'two nodes configured alike on one host never share a checkpoint');
     const redis = (await loadConfig({ cwd: dir, env, overrides: { broker: 'redis://127.0.0.1:6379/0', ha: { group: 'prod', node: 'a' } } })).config;
     assert.equal(redis.receiver.queue, undefined);
     await assert.rejects(loadConfig({ cwd: dir, env, overrides: { ha: { group: 'a b' } } }),
