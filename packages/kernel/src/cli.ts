@@ -77,7 +77,7 @@ function addCommonOptions(cmd: Command): Command {
     .option('--no-checkpoint', 'no-loss mode without checkpoints: a crash then loses the State')
     .option('--ha <group>', 'high availability: one leader per group writes, the others stand by (see docs/reliability.md)')
     .option('--ha-node <name>', "this kernel's stable name in the HA group (default: the host name)")
-    .option('--ha-lease <secs>', 'HA lease: a silent leader is replaced after about this long (default 10)');
+    .option('--ha-lease <secs>', 'HA lease, seconds: a dead leader is replaced within about this long (default 4)');
 }
 
 function overridesFrom(flags: CommonFlags): EvcamConfig {

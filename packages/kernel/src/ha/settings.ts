@@ -14,7 +14,7 @@ export const haSchema = z.strictObject({
    * Seconds a leader may go without confirming its lease before it stops writing; a standby
    * takes over at most about this long after a leader dies silently (kill -9 is seen at once).
    */
-  lease: duration.default(10),
+  lease: duration.default(4),
   /**
    * Every node of the group (AMQP). Each kernel also declares the others' queues, so a
    * node started later finds every event since the group's first kernel started.
