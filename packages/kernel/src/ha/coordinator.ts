@@ -63,7 +63,7 @@ export class HaCoordinator {
     private readonly logger: Logger,
     private readonly now: () => number = monotonicSecs,
   ) {
-    if ('onLost' in lease) (lease as { onLost: (() => void) | null }).onLost = () => this.demote('the lease connection was lost');
+    lease.onLost = () => this.demote('the lease connection was lost');
   }
 
   // ---- the gate (ShutterGate) ----

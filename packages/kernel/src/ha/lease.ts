@@ -27,4 +27,6 @@ export interface LeaseBackend {
   /** The current leader's node name, where the backend can tell. */
   leader(): Promise<string | null>;
   close(): Promise<void>;
+  /** Set by the coordinator, for backends that learn at once that the lead is gone (a closed AMQP connection). */
+  onLost?: (() => void) | null;
 }
