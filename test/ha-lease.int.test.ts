@@ -101,6 +101,26 @@ for (const backend of backends) {
   });
 }
 
+test('Redis lost the epoch counter (restart without persistence): the next leader still gets a higher epoch than any seen', async () => {
+  const g = `t-${randomUUID().slice(0, 8)}`;
+  const r = new Redis(REDIS);
+  const a = new RedisLease(REDIS, g, 'a', 2, silentLogger);
+  const b = new RedisLease(REDIS, g, 'b', 2, silentLogger);
+  try {
+    await r.set(`{evcam.${g}}.epoch`, '41');
+    assert.equal((await a.acquire())?.epoch, 42);
+    assert.equal(await b.acquire(), null);
+    assert.equal(await b.leader(), 'a', 'the standby learns who leads, and the epoch');
+    await r.del(`{evcam.${g}}.leader`, `{evcam.${g}}.epoch`); // the flushed Redis
+    assert.equal((await b.acquire())?.epoch, 43);
+  } finally {
+    await a.close();
+    await b.close();
+    await r.del(`{evcam.${g}}.leader`, `{evcam.${g}}.epoch`, `{evcam.${g}}.last-leader`);
+    await r.quit();
+  }
+});
+
 test('the gate shuts when the lease deadline passes by the monotonic clock, before any timer or renewal runs', async () => {
   let now = 100;
   const lease: LeaseBackend = {

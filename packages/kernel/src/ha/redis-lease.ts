@@ -5,11 +5,19 @@ import type { Acquired, LeaseBackend } from './lease.js';
 
 // Atomic, so an epoch can never belong to a node that does not hold the lease:
 // SET NX PX takes the lease, INCR the group's counter gives the epoch.
+// ARGV[4] is the highest epoch this node has seen: a Redis that lost the counter (restarted
+// without persistence) never hands out an epoch that fencing cameras would refuse.
 const ACQUIRE = `
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local previous = redis.call('get', KEYS[3])
   redis.call('set', KEYS[3], ARGV[3])
-  return {redis.call('incr', KEYS[2]), previous or false}
+  local epoch = redis.call('incr', KEYS[2])
+  local floor = tonumber(ARGV[4])
+  if epoch <= floor then
+    epoch = floor + 1
+    redis.call('set', KEYS[2], epoch)
+  end
+  return {epoch, previous or false}
 end
 return false`;
 // Compare-and-pexpire / compare-and-delete: only the holder's own token counts.
@@ -51,9 +59,13 @@ export class RedisLease implements LeaseBackend {
     return String(Math.round(this.validFor * 1000));
   }
 
+  /** The highest epoch seen: its own, and the leaders' while standing by. */
+  private highestEpoch = 0;
+
   async acquire(): Promise<Acquired | null> {
-    const reply = await this.client.eval(ACQUIRE, 3, ...this.keys, this.token, this.px, this.node) as [number, string | null] | null;
+    const reply = await this.client.eval(ACQUIRE, 3, ...this.keys, this.token, this.px, this.node, String(this.highestEpoch)) as [number, string | null] | null;
     if (reply === null) return null;
+    this.highestEpoch = Math.max(this.highestEpoch, Number(reply[0]));
     return { epoch: Number(reply[0]), previous: reply[1] ?? null };
   }
 
@@ -66,7 +78,8 @@ export class RedisLease implements LeaseBackend {
   }
 
   async leader(): Promise<string | null> {
-    const token = await this.client.get(this.keys[0]);
+    const [token, epoch] = await this.client.mget(this.keys[0], this.keys[1]);
+    if (epoch !== null && Number(epoch) > this.highestEpoch) this.highestEpoch = Number(epoch);
     return token === null ? null : token.slice(0, token.lastIndexOf('#'));
   }
 
