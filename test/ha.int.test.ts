@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import amqp from 'amqplib';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { diffAgainstGolden, formatDiffs, readJson, type Golden } from './helpers/golden.js';
 import { goldenWithCustom, haNodeConfig, hostileStream, publishSteadily, recorded } from './helpers/ha.js';
 import { startKernel, type KernelRun } from './helpers/kernel-process.js';
@@ -19,6 +19,8 @@ import { ensureRedis } from './helpers/redis.js';
 import { captured, freePort, healthz, readLatest, scrape, waitUntil, withoutLiveFields } from './helpers/reliability.js';
 
 interface Node { name: string; run: KernelRun; port: number; latest: string }
+
+const PG_URL = process.env.EVCAM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const role = async (n: Node): Promise<string | null> => healthz(n.port).then((h) => h.ha?.role ?? null, () => null);
 const golden = (name: string): Golden => withoutLiveFields(readJson<Golden>(fixture(name)));
@@ -40,9 +42,9 @@ describe('high availability (two kernel processes, one group)', () => {
     vhost.remove();
   });
 
-  async function node(dir: string, name: string, group: string, log: string, broker = vhost.url, nodes?: string[]): Promise<Node> {
+  async function node(dir: string, name: string, group: string, log: string, broker = vhost.url, nodes?: string[], extraCameras?: unknown[]): Promise<Node> {
     const port = await freePort();
-    const config = haNodeConfig(dir, name, { broker, group, log, httpPort: port, lease: 2, nodes });
+    const config = haNodeConfig(dir, name, { broker, group, log, httpPort: port, lease: 2, nodes, extraCameras });
     const run = startKernel(['--config', config], { env: { XDG_STATE_HOME: join(dir, name, 'state') } });
     running.push(run);
     await waitUntil(async () => {
@@ -175,6 +177,50 @@ describe('high availability (two kernel processes, one group)', () => {
     await waitUntil(() => readLatest(b.latest)?.event_count === expected.event_count, 10_000, 'b leads and writes');
     assertEqualsGolden(b.latest, expected);
     assert.equal(await b.run.stop('SIGTERM'), 0, b.run.stderr());
+  });
+
+  test('PostgreSQL history camera on both: the epochs reach the database, never decreasing; it holds the golden\'s tasks', async () => {
+    const schema = `evcam_ha_${randomUUID().slice(0, 8)}`;
+    const db = new pg.Client({ connectionString: PG_URL });
+    await db.connect();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'evcam-ha-'));
+      const group = `g-${randomUUID().slice(0, 8)}`;
+      const log = join(dir, 'shutters.jsonl');
+      const history = [{ use: 'postgres', options: { url: PG_URL, schema } }];
+      const a = await node(dir, 'a', group, log, vhost.url, undefined, history);
+      await waitUntil(async () => (await role(a)) === 'leader', 10_000, 'a leads');
+      const b = await node(dir, 'b', group, log, vhost.url, undefined, history);
+      const stream = hostileStream(captured(), { bad: 50, custom: 0, seed: 5 });
+      let killed = false;
+      await publishSteadily(vhost.url, stream, {
+        chunk: 25, pauseMs: 30,
+        afterChunk: async (_i, sent) => {
+          if (killed || sent < stream.length / 2) return;
+          await waitUntil(async () => Number((await db.query(`SELECT count(*) AS n FROM "${schema}".shutters`)).rows[0].n) > 0, 10_000, 'a shutter in PostgreSQL');
+          a.run.child.kill('SIGKILL');
+          killed = true;
+          await waitUntil(async () => (await role(b)) === 'leader', 5_000, 'b leads');
+        },
+      });
+      const expected = golden('rabbitmq-5.2.6.golden.json');
+      await waitUntil(async () => Number((await db.query(`SELECT max(event_count) AS n FROM "${schema}".shutters`)).rows[0].n) >= expected.event_count,
+        30_000, 'the final State in PostgreSQL');
+      assert.equal(await b.run.stop('SIGTERM'), 0, b.run.stderr());
+      const shutters = (await db.query(`SELECT seq, epoch FROM "${schema}".shutters ORDER BY seq`)).rows.map((r) => Number(r.epoch));
+      assert.ok(shutters.length > 1);
+      assert.deepEqual(shutters, [...shutters].sort((x, y) => x - y), `epochs never go back: ${shutters.join(',')}`);
+      const epochs = [...new Set(shutters)];
+      assert.equal(epochs.length, 2, 'two leaders wrote, one after the other');
+      const meta = (await db.query(`SELECT value FROM "${schema}".meta WHERE key = 'epoch'`)).rows[0];
+      assert.equal(Number(meta.value), epochs[1]);
+      const tasks = (await db.query(`SELECT uuid, state FROM "${schema}".tasks`)).rows as { uuid: string; state: string }[];
+      assert.deepEqual(Object.fromEntries(tasks.map((t) => [t.uuid, t.state])),
+        Object.fromEntries(Object.entries(expected.tasks).map(([uuid, t]) => [uuid, (t as { state: string }).state])), 'every task, in its final state');
+    } finally {
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+      await db.end();
+    }
   });
 
   test('the same takeover on a Redis broker (SET NX PX lease, INCR epoch)', async (t) => {

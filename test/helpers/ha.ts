@@ -91,12 +91,12 @@ export function recorded(log: string): RecordedShutter[] {
 }
 
 /** A config file for one HA node: the file camera (for the final State) plus the recorder (for who wrote when). */
-export function haNodeConfig(dir: string, node: string, opts: { broker: string; group: string; log: string; lease?: number; freq?: number; httpPort: number; nodes?: string[] }): string {
+export function haNodeConfig(dir: string, node: string, opts: { broker: string; group: string; log: string; lease?: number; freq?: number; httpPort: number; nodes?: string[]; extraCameras?: unknown[] }): string {
   const file = join(dir, `evcam.${node}.config.mjs`);
   writeFileSync(file, `export default ${JSON.stringify({
     broker: opts.broker,
     freq: opts.freq ?? 0.2,
-    cameras: [{ use: 'file', options: { dir: join(dir, node, 'snapshots') } }, { use: RECORDER_CAMERA, options: { log: opts.log, node } }],
+    cameras: [{ use: 'file', options: { dir: join(dir, node, 'snapshots') } }, { use: RECORDER_CAMERA, options: { log: opts.log, node } }, ...(opts.extraCameras ?? [])],
     ha: { group: opts.group, node, lease: opts.lease ?? 2, ...(opts.nodes ? { nodes: opts.nodes } : {}) },
     http: { port: opts.httpPort },
     log: { level: 'info' },
