@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import type { Kernel } from '../kernel.js';
 import { amqpConnectOptions } from '../receivers/amqp.js';
 import { brokerKind, parseAmqpUrl } from '../receivers/broker-url.js';
+import { parseRedisUrl } from '../receivers/redis-url.js';
 import { AmqpLease } from './amqp-lease.js';
 import { gateCameras } from './camera-gate.js';
 import { HaCoordinator } from './coordinator.js';
@@ -15,9 +16,10 @@ import { haSettings, type HaSettings } from './settings.js';
 export async function leaseFor(config: ResolvedConfig, configDir: string, settings: HaSettings, receiver: unknown, logger: Logger): Promise<LeaseBackend> {
   if (brokerKind(config.broker) === 'redis') {
     const { RedisLease } = await import('./redis-lease.js');
+    // The receiver's own options (TLS, socket, Sentinel); a replaced receiver: what the URL says.
     const options = typeof (receiver as { clientOptions?: unknown }).clientOptions === 'function'
       ? (receiver as { clientOptions(): RedisOptions }).clientOptions()
-      : (await import('../receivers/redis.js')).RedisReceiver.prototype.clientOptions.call(receiver);
+      : redisOptionsFromUrl(config);
     return new RedisLease(options, settings.group, settings.node, settings.lease, logger);
   }
   return new AmqpLease(amqpConnectOptions(parseAmqpUrl(config.broker), config.receiver, configDir), settings.group, settings.node, settings.lease, logger);
@@ -35,4 +37,12 @@ export async function setUpHa(config: ResolvedConfig, configDir: string, kernel:
   log.info({ group: settings.group, node: settings.node, leaseSecs: settings.lease, backend: brokerKind(config.broker),
     queue: config.receiver.queue ?? null }, 'HA: standing by until this node holds the lease');
   return coordinator;
+}
+
+function redisOptionsFromUrl(config: ResolvedConfig): RedisOptions {
+  const u = parseRedisUrl(config.broker);
+  const base: RedisOptions = { username: u.username, password: u.password, db: u.db };
+  if (u.mode === 'socket') return { ...base, path: u.path };
+  if (u.mode === 'sentinel') return { ...base, sentinels: u.sentinels, name: config.receiver.redis.sentinelMaster, sentinelPassword: config.receiver.redis.sentinelPassword };
+  return { ...base, host: u.host, port: u.port, ...(u.tls ? { tls: {} } : {}) };
 }

@@ -29,12 +29,12 @@ function isFatalConnectError(err: unknown): boolean {
 }
 
 /** How to connect to the broker of a parsed URL: credentials, vhost, heartbeat and TLS (also used by HA's leader lease). */
-export function amqpConnectOptions(u: AmqpUrl, settings: ResolvedConfig['receiver'], configDir: string, heartbeat?: number):
+export function amqpConnectOptions(u: AmqpUrl, settings: ResolvedConfig['receiver'], configDir: string):
   { options: Options.Connect; socketOptions: Record<string, unknown> } {
   const options: Options.Connect = {
     protocol: u.protocol, hostname: u.hostname, port: u.port, username: u.username, password: u.password, vhost: u.vhost,
-    // the caller's, else receiver.heartbeat, else kombu's ?heartbeat=N in the URL, else the server's value
-    ...(heartbeat !== undefined ? { heartbeat } : settings.heartbeat !== undefined ? { heartbeat: settings.heartbeat }
+    // receiver.heartbeat, else kombu's ?heartbeat=N in the URL, else the server's value
+    ...(settings.heartbeat !== undefined ? { heartbeat: settings.heartbeat }
       : u.params.has('heartbeat') ? { heartbeat: Number(u.params.get('heartbeat')) } : {}),
   };
   const socketOptions: Record<string, unknown> = { timeout: 10_000 };
