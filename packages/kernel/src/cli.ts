@@ -154,7 +154,8 @@ async function run(flags: CommonFlags): Promise<number> {
   const releasePid = config.pidfile ? acquirePidfile(config.pidfile, logger) : () => {};
   const signals = onStopSignal(logger);
   try {
-    const container = await buildContainer({ config, configDir, logger });
+    const haSetup = config.ha ? (await import('./ha/wiring.js')).prepareHa(config, configDir, logger) : null;
+    const container = await buildContainer({ config, configDir, logger, ...(haSetup ? { gate: haSetup.gate } : {}) });
     const kernel = await container.getAsync<Kernel>(TOKENS.Kernel);
     logger.info({ config: filepath ?? '(built-in defaults)', broker: config.broker, cameras: kernel.cameras.map((c) => c.name), freq: config.freq,
       checkpoint: config.checkpoint?.file ?? null, ...(config.ha ? { ha: config.ha.group } : {}) }, 'evcam starting');
@@ -171,7 +172,7 @@ async function run(flags: CommonFlags): Promise<number> {
         kernel.timer, logger.child({ component: 'checkpoint' }), config);
       kernel.checkpointer.restore();
     }
-    const ha = config.ha ? await (await import('./ha/wiring.js')).setUpHa(config, configDir, kernel, logger) : null;
+    const ha = haSetup ? await haSetup.attach(kernel) : null;
     const { startHttp } = await import('./http.js');
     const http = config.http ? await startHttp(config.http, kernel, logger) : null;
     try {
@@ -211,7 +212,7 @@ async function replay(file: string, flags: CommonFlags): Promise<number> {
   await kernel.stop();
   const failed = kernel.cameras.filter((c) => c.health.lastStoredSeq === null || c.health.status === 'failing');
   process.stdout.write(`${JSON.stringify({ replay: file, ...summary, event_count: kernel.state.eventCount, task_count: kernel.state.taskCount,
-    cameras: kernel.cameras.map((c) => ({ name: c.name, ...c.health })) })}\n`);
+    cameras: kernel.cameras.map((c) => ({ name: c.name, source: c.source, ...c.health })) })}\n`);
   if (failed.length > 0) {
     logger.error({ cameras: failed.map((c) => c.name) }, 'the final snapshot was not stored by every camera');
     return EXIT.unavailable;

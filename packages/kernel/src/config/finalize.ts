@@ -19,8 +19,10 @@ export function finalizeConfig(config: ResolvedConfig, env: NodeJS.ProcessEnv = 
     if (file !== undefined) file = perNode(file, ha.node);
   }
   const choice = chooseCheckpoint({ queue: receiver.queue, file, enabled: config.checkpoint?.enabled ?? true, broker: config.broker }, env);
-  const checkpoint = choice.kind === 'file' ? { ...config.checkpoint, enabled: true, file: choice.file }
+  let checkpoint = choice.kind === 'file' ? { ...config.checkpoint, enabled: true, file: choice.file }
     : config.checkpoint === undefined ? undefined : { ...config.checkpoint, file: undefined };
+  // A standby takes no shutters, so checkpoints cannot follow the first camera's: every freq instead.
+  if (config.ha !== undefined && checkpoint?.file !== undefined && checkpoint.interval === undefined) checkpoint = { ...checkpoint, interval: config.freq };
   return { ...config, receiver, checkpoint };
 }
 

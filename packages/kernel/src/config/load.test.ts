@@ -113,6 +113,7 @@ describe('config: precedence and validation', () => {
     const amqp = (await loadConfig({ cwd: dir, env, overrides: { ha: { group: 'prod', node: 'a' } } })).config;
     assert.equal(amqp.receiver.queue, 'evcam.prod.a');
     assert.equal(amqp.checkpoint?.file, '/srv/state/evcam/evcam.prod.a@127.0.0.1_5672.checkpoint.json');
+    assert.equal(amqp.checkpoint?.interval, amqp.freq, 'a standby takes no shutters: checkpoints every freq');
     assert.equal(amqp.ha?.lease, 4, 'default: a killed leader is replaced within 5 s on Redis too');
     const named = (await loadConfig({ cwd: dir, env, overrides: { receiver: { queue: 'ev' }, ha: { group: 'prod', node: 'b', lease: '4s' } } })).config;
     assert.equal(named.receiver.queue, 'ev.b');
