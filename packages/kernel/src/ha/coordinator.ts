@@ -44,6 +44,8 @@ const monotonicSecs = (): number => performance.now() / 1000;
  * gate shut when it wakes, before it can write anything, whatever its timers do.
  */
 export class HaCoordinator {
+  /** As a kernel service: started after the receiver, stopped after the final shutter. */
+  readonly name = 'ha';
   private role: HaRole = 'standby';
   private currentEpoch: number | null = null;
   /** Monotonic deadline of the lease; the gate is shut past it. */
