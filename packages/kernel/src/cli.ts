@@ -26,7 +26,10 @@ interface CommonFlags {
   acks?: 'auto' | 'none' | 'fold' | 'checkpoint';
   limit?: number;
   httpPort?: number;
-  checkpoint?: string;
+  checkpoint?: string | false;
+  ha?: string;
+  haNode?: string;
+  haLease?: string;
 }
 
 /** Celery's level names (WARNING, CRITICAL, ...) and pino's. */
@@ -62,7 +65,11 @@ function addCommonOptions(cmd: Command): Command {
     .addOption(new Option('--acks <mode>', "how the named queue's messages are acked (receiver.acks)").choices(['auto', 'fold', 'checkpoint', 'none']))
     .addOption(new Option('--limit <n>', 'exit after this many events were folded (final shutter first)').argParser(number('--limit')))
     .addOption(new Option('--http-port <port>', 'serve /healthz and /metrics on this port').argParser(number('--http-port')))
-    .option('--checkpoint <path>', 'checkpoint the State to this file and restore it at start');
+    .option('--checkpoint <path>', 'checkpoint the State to this file and restore it at start (no-loss mode default: $XDG_STATE_HOME/evcam/<queue>@<broker>.checkpoint.json)')
+    .option('--no-checkpoint', 'no-loss mode without checkpoints: a crash then loses the State')
+    .option('--ha <group>', 'high availability: one leader per group writes, the others stand by (docs/reliability.md, Running two)')
+    .option('--ha-node <name>', "this kernel's stable name in the HA group (default: the host name)")
+    .option('--ha-lease <secs>', 'HA lease, seconds: a dead leader is replaced within about this long (default 4)');
 }
 
 /** The default command's flags under the bare command's --help, as `celery events --help` lists its own. */
@@ -93,7 +100,11 @@ function overridesFrom(flags: CommonFlags): EvcamConfig {
   if (flags.queue !== undefined || flags.acks !== undefined) o.receiver = { queue: flags.queue, acks: flags.acks };
   if (flags.limit !== undefined) o.limit = flags.limit;
   if (flags.httpPort !== undefined) o.http = { port: flags.httpPort };
-  if (flags.checkpoint !== undefined) o.checkpoint = { file: flags.checkpoint };
+  if (flags.checkpoint === false) o.checkpoint = { enabled: false };
+  else if (flags.checkpoint !== undefined) o.checkpoint = { file: flags.checkpoint };
+  if (flags.ha !== undefined || flags.haNode !== undefined || flags.haLease !== undefined) {
+    o.ha = { group: flags.ha as string, node: flags.haNode, lease: flags.haLease };
+  }
   return o;
 }
 

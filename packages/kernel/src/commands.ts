@@ -41,7 +41,12 @@ export async function runCommand({ config, configDir, filepath }: LoadedConfig):
     const container = await buildContainer({ config, configDir, logger });
     const kernel = await container.getAsync(Ids.Kernel) as Kernel;
     const names = kernel.cameras.map((c) => c.name);
-    logger.info({ config: filepath ?? '(built-in defaults)', broker: config.broker, cameras: names, freq: config.freq }, 'evcam starting');
+    logger.info({ config: filepath ?? '(built-in defaults)', broker: config.broker, cameras: names, freq: config.freq,
+      checkpoint: config.checkpoint?.file ?? null, ...(config.ha ? { ha: config.ha.group } : {}) }, 'evcam starting');
+    if (config.receiver.queue !== undefined && config.checkpoint?.enabled === false) {
+      logger.warn({ queue: config.receiver.queue },
+        'checkpoints are off (--no-checkpoint / checkpoint: false): a crash loses the State; the queue keeps only what was not folded yet');
+    }
     process.stdout.write(`-> evcam: Taking snapshots with ${names.join(', ')} (every ${config.freq} secs.)\n`);
     const limited = kernel.limitReached();
     await kernel.start();

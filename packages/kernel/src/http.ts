@@ -22,6 +22,7 @@ export function healthDocument(kernel: KernelParts): { status: 'ok' | 'degraded'
     state: { tasks: kernel.state.tasks.size, workers: kernel.state.workers.size, eventCount: kernel.state.eventCount, taskCount: kernel.state.taskCount },
     ingest: { messages: kernel.ingestor.metrics.messages, folded: kernel.ingestor.metrics.folded, bad: kernel.ingestor.metrics.badTotal() },
     checkpoint: kernel.checkpointer?.metrics ?? null,
+    ha: kernel.ha?.health() ?? null,
   };
 }
 

@@ -3,6 +3,7 @@ import { EvcamError, ErrorCodes } from '@evcam/camera-api';
 import { cosmiconfig } from 'cosmiconfig';
 import { TypeScriptLoader } from 'cosmiconfig-typescript-loader';
 import type { z } from 'zod';
+import { finalizeConfig } from './finalize.js';
 import { configSchema, type EvcamConfig, type ResolvedConfig } from './schema.js';
 
 export const SEARCH_PLACES = [
@@ -77,7 +78,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     throw new EvcamError(ErrorCodes.CONFIG_INVALID,
       `${filepath ?? 'config'}: ${formatIssues(parsed.error.issues)}`);
   }
-  return { config: parsed.data, filepath, configDir: filepath ? dirname(filepath) : cwd };
+  return { config: finalizeConfig(parsed.data, env), filepath, configDir: filepath ? dirname(filepath) : cwd };
 }
 
 /** Secrets may come from the environment instead of the file. */

@@ -6,6 +6,7 @@ import type { ShutterGate } from '../engine/gate.js';
 import { Kernel } from '../kernel.js';
 import { camerasModule } from '../modules/cameras.js';
 import { checkpointModule } from '../modules/checkpoint.js';
+import { haModule } from '../modules/ha.js';
 import { httpModule } from '../modules/http.js';
 import { ingestModule } from '../modules/ingest.js';
 import { receiverModule } from '../modules/receiver.js';
@@ -52,6 +53,8 @@ export async function buildContainer(options: BuildOptions): Promise<Container> 
     httpModule(command === 'run' ? config.http : undefined),
     kernelModule(),
   );
+  // After the runtime module's default gate, which it rebinds.
+  await container.loadAsync(haModule(command === 'run' ? config : undefined, configDir));
   const user = await loadUserModules(config.modules, configDir);
   await container.loadAsync(...(options.modules ?? []), ...user);
   return container;

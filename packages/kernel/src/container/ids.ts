@@ -2,6 +2,7 @@ import type { CameraHost, Clock, Logger, Timer } from '@evcam/camera-api';
 import type { CameraPlan } from '../cameras/loader.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { ShutterGate } from '../engine/gate.js';
+import type { HaCoordinator } from '../ha/coordinator.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { Kernel } from '../kernel.js';
 import type { Receiver } from '../receivers/receiver.js';
@@ -51,6 +52,8 @@ export const Ids = {
   Cameras: id<ShutterEngine[]>('Cameras'),
   /** checkpoint (bound only when a checkpoint file is configured) */
   Checkpointer: id<Checkpointer>('Checkpointer'),
+  /** ha (bound only when `ha` is configured): the leader lease; it is also the ShutterGate */
+  Ha: id<HaCoordinator>('Ha'),
   /** http (bound only when http.port is configured) */
   HttpServer: id<HttpServer>('HttpServer'),
   KernelParts: id<KernelParts>('KernelParts'),

@@ -1,5 +1,6 @@
 import type { Logger, TakenSnapshot } from '@evcam/camera-api';
 import type { CheckpointMetrics, RestoreOutcome } from '../checkpoint/checkpointer.js';
+import type { HaStatus } from '../ha/coordinator.js';
 import type { SavedState } from '../checkpoint/state-codec.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { ShutterEngine } from '../engine/shutter-engine.js';
@@ -67,6 +68,8 @@ export interface KernelParts {
   readonly receiver: Receiver;
   readonly cameras: readonly ShutterEngine[];
   readonly checkpointer: Checkpointer | null;
+  /** HA: role, epoch, lease (absent without `ha`). */
+  readonly ha?: { health(): HaStatus } | null;
 }
 
 /** Called with every event as decoded from the wire, before adjustment (`dump` binds one). */

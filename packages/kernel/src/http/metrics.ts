@@ -48,6 +48,15 @@ export function renderMetrics(kernel: KernelParts): string {
       .one('evcam_checkpoint_bytes', 'gauge', 'Size of the last checkpoint', cp.lastBytes ?? 0)
       .one('evcam_checkpoint_last_success_timestamp_seconds', 'gauge', 'When the last checkpoint was written', cp.lastWrittenAt ?? 0);
   }
+  const ha = kernel.ha?.health();
+  if (ha) {
+    const who = { group: ha.group, node: ha.node };
+    text.family('evcam_ha_leader', 'gauge', '1 while this kernel is the HA leader (its cameras write), 0 on standby', [[who, ha.role === 'leader' ? 1 : 0]])
+      .family('evcam_ha_epoch', 'gauge', 'Leadership epoch this kernel holds or last held (0: never led)', [[who, ha.epoch ?? 0]])
+      .family('evcam_ha_lease_age_seconds', 'gauge', 'Seconds since the leader last confirmed its lease (0 on standby)', [[who, ha.leaseAgeSecs ?? 0]])
+      .family('evcam_ha_takeovers_total', 'counter', 'Times this kernel took the lead', [[who, ha.takeovers]])
+      .family('evcam_ha_lost_total', 'counter', 'Times this kernel lost the lead without giving it up', [[who, ha.lost]]);
+  }
   const mem = process.memoryUsage();
   text.one('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes', mem.rss)
     .one('nodejs_heap_used_bytes', 'gauge', 'V8 heap in use, bytes', mem.heapUsed);
