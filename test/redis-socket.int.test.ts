@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
+import { waitUntil } from '@evcam/camera-testkit';
 import { waitForLatest } from './helpers/celery.js';
 import { startKernel } from './helpers/kernel-process.js';
 
@@ -20,7 +21,7 @@ test('redis+socket:///path?virtual_host=N subscribes on the socket and folds wha
     '--camera-option', `dir=${join(dir, 'snaps')}`, '-F', '0.2', '-l', 'info']);
   const publisher = new Redis({ path: socket, db, lazyConnect: true, retryStrategy: () => 100 });
   try {
-    for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => existsSync(socket), `redis-server's socket ${socket}`, { timeoutMs: 5_000, intervalMs: 50 });
     await kernel.waitFor('consuming Celery events');
     assert.match(kernel.stderr(), new RegExp(`"channel":"/${db}\\.celeryev/\\*"`), 'kombu channel naming with the socket\'s virtual_host');
     await publisher.connect();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { waitUntil } from '@evcam/camera-testkit';
 import { readJson, type Golden } from './helpers/golden.js';
 import { runKernel, startKernel } from './helpers/kernel-process.js';
 import { createVhost, publishCaptured } from './helpers/rabbit.js';
@@ -17,17 +18,10 @@ const event = (uuid: string) => ({
 });
 
 async function waitForTask(file: string, uuid: string): Promise<Golden> {
-  const started = Date.now();
-  for (;;) {
-    if (existsSync(file)) {
-      try {
-        const snap = readJson<Golden>(file);
-        if (snap.tasks[uuid]) return snap;
-      } catch { /* mid-rename */ }
-    }
-    if (Date.now() - started > 20_000) throw new Error(`timed out waiting for ${uuid} in ${file}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let snap: Golden | undefined;
+  // A read error is a file mid-rename: waitUntil tries again.
+  await waitUntil(() => existsSync(file) && (snap = readJson<Golden>(file)).tasks[uuid] !== undefined, `${uuid} in ${file}`, { timeoutMs: 20_000 });
+  return snap!;
 }
 
 function configWithCa(dir: string, caFile: string): string {

@@ -107,8 +107,8 @@ export async function waitForLatest(dir: string, check: (s: Snapshot) => boolean
   }
 }
 
-export function waitUntil(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  return waitFor(check, what, { timeoutMs });
+export function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, intervalMs?: number): Promise<void> {
+  return waitFor(check, what, { timeoutMs, intervalMs });
 }
 
 // --- Celery-shaped events, for exact counts --------------------------------------------

@@ -40,10 +40,14 @@ describe('options', () => {
   });
 
   it('accepts cloud.id, nodes, and each auth shape', () => {
-    parseOptions({ cloud: { id: 'deploy:ZXUtd2VzdC0x' }, auth: { apiKey: 'k' } });
-    parseOptions({ nodes: ['https://a:9200', 'https://b:9200'], auth: { username: 'elastic', password: 'p' } });
-    parseOptions({ node: 'https://a:9200', auth: { bearer: 't' }, caFingerprint: 'AA'.repeat(32) });
-    parseOptions({ node: 'https://a:9200', auth: { apiKey: { id: 'i', api_key: 'k' } } });
+    const cloud = parseOptions({ cloud: { id: 'deploy:ZXUtd2VzdC0x' }, auth: { apiKey: 'k' } });
+    assert.deepEqual([cloud.cloud, cloud.auth], [{ id: 'deploy:ZXUtd2VzdC0x' }, { apiKey: 'k' }]);
+    const nodes = parseOptions({ nodes: ['https://a:9200', 'https://b:9200'], auth: { username: 'elastic', password: 'p' } });
+    assert.deepEqual([nodes.nodes, nodes.auth], [['https://a:9200', 'https://b:9200'], { username: 'elastic', password: 'p' }]);
+    const bearer = parseOptions({ node: 'https://a:9200', auth: { bearer: 't' }, caFingerprint: 'AA'.repeat(32) });
+    assert.deepEqual([bearer.node, bearer.auth, bearer.caFingerprint], ['https://a:9200', { bearer: 't' }, 'AA'.repeat(32)]);
+    const apiKey = parseOptions({ node: 'https://a:9200', auth: { apiKey: { id: 'i', api_key: 'k' } } });
+    assert.deepEqual(apiKey.auth, { apiKey: { id: 'i', api_key: 'k' } });
   });
 
   it('refuses a missing or doubled target, saying what to set', () => {

@@ -124,23 +124,20 @@ test('retention: onCleanup deletes history older than retention (by snapshot tim
   assert.match(logger.text(), /"deleted":3/);
 });
 
-test('a 10k-task snapshot: upload latency measured, well under the 30 s shutter timeout', async (t) => {
+test('a 10k-task snapshot: five shutters upload five gzipped history objects holding every task, and latest.json', async (t) => {
   const bucket = await bucketOn(fauxqs);
   const { camera } = makeCamera(base(fauxqs, bucket));
   await camera.onInstall();
   const big = manySnapshot(10_000, 1);
   const rawBytes = Buffer.byteLength(JSON.stringify(big));
-  const runs: number[] = [];
-  for (let i = 1; i <= 5; i++) {
-    const started = performance.now();
-    await shutter(camera, { ...big, seq: i, taken_at: big.taken_at + i });
-    runs.push(performance.now() - started);
-  }
+  for (let i = 1; i <= 5; i++) await shutter(camera, { ...big, seq: i, taken_at: big.taken_at + i });
   await camera.onClose();
-  const history = (await listKeys(fauxqs.client, bucket)).filter((k) => !k.endsWith('latest.json'));
-  const gz = (await getObject(fauxqs.client, bucket, history[0])).body.length;
-  runs.sort((a, b) => a - b);
-  t.diagnostic(`10k tasks: JSON ${(rawBytes / 1e6).toFixed(1)} MB, gzip ${(gz / 1e6).toFixed(2)} MB; onShutter (serialize + gzip + 2 PUTs) median ${runs[2].toFixed(0)} ms, max ${runs[4].toFixed(0)} ms`);
+  const keys = await listKeys(fauxqs.client, bucket);
+  const history = keys.filter((k) => !k.endsWith('latest.json'));
+  const gz = (await getObject(fauxqs.client, bucket, history[0])).body;
+  t.diagnostic(`10k tasks: JSON ${(rawBytes / 1e6).toFixed(1)} MB, gzip ${(gz.length / 1e6).toFixed(2)} MB`);
   assert.equal(camera.stats.uploaded, 10);
-  assert.ok(runs[2] < 5000, `median ${runs[2]} ms`);
+  assert.equal(history.length, 5);
+  assert.ok(keys.some((k) => k.endsWith('latest.json')));
+  assert.equal(Object.keys(JSON.parse(gunzipSync(gz).toString()).tasks).length, 10_000);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { EvcamError, ErrorCodes } from '@evcam/camera-api';
-import { makeCamera, tempDir } from './testing/fakes.js';
+import { makeCamera, manySnapshot, shutter, tempDir } from './testing/fakes.js';
 import { freePort, startFauxqsS3, startS3rver, type TestS3 } from './testing/servers.js';
 
 let s3rver: TestS3;
@@ -48,5 +48,7 @@ test('unreachable endpoint (connection refused): retryable CAMERA_START', async 
 test('the right credentials on the same server pass (the 403 above is about the key, not the server)', async () => {
   const { camera } = makeCamera({ bucket: 'evcam-creds', endpoint: s3rver.endpoint, forcePathStyle: true, spoolDir: tempDir(), ...s3rver.credentials });
   await camera.onInstall();
+  await shutter(camera, manySnapshot(3, 1));
   await camera.onClose();
+  assert.deepEqual([camera.stats.uploaded, camera.stats.spooled], [2, 0], 'history and latest.json uploaded, nothing spooled');
 });

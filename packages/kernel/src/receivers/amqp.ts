@@ -10,23 +10,12 @@ import { RedeliveryGuard, type GuardCut } from '../checkpoint/redelivery.js';
 import { ackMode, type AckMode, type ResolvedConfig } from '../config/schema.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import { TOKENS } from '../tokens.js';
+import { ACK_DELAY_MS, AckBatch, checkpointBacklogAt } from './amqp-acks.js';
+import { isFatalConnectError, isVhostRefusal } from './amqp-connect-errors.js';
+import { celeryQueueOptions, eventQueueName, namedQueueOptions } from './amqp-queue.js';
 import { parseAmqpUrl, type AmqpUrl } from './broker-url.js';
 import type { Receiver, ReceiverHealth } from './receiver.js';
 
-/** Acks in no-loss mode are batched: every this many messages, or after ACK_DELAY_MS. */
-const ACK_EVERY = 256;
-const ACK_DELAY_MS = 50;
-
-/** Errors only the user can fix: retrying would not help. */
-/** amqplib's only words for a connection closed during open (unknown vhost, no permission). */
-function isVhostRefusal(err: unknown): boolean {
-  return /Expected ConnectionOpenOk; got <ConnectionClose/.test(String((err as Error)?.message ?? err));
-}
-
-function isFatalConnectError(err: unknown): boolean {
-  const message = String((err as Error)?.message ?? err);
-  return /ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b|PRECONDITION[-_]FAILED|\b406\b|ENOTFOUND|certificate|CERT_|self[- ]signed/i.test(message);
-}
 
 /** How to connect to the broker of a parsed URL: credentials, vhost, heartbeat and TLS (also used by HA's leader lease). */
 export function amqpConnectOptions(u: AmqpUrl, settings: ResolvedConfig['receiver'], configDir: string):
@@ -49,13 +38,7 @@ export function amqpConnectOptions(u: AmqpUrl, settings: ResolvedConfig['receive
 
 /** A no-loss queue, declared and bound the same way by every kernel (HA declares its peers' queues too). */
 export async function declareNamedQueue(channel: Channel, name: string, s: ResolvedConfig['receiver']): Promise<void> {
-  const args: Record<string, unknown> = {};
-  if (s.namedQueueExpires !== null) args['x-expires'] = Math.trunc(s.namedQueueExpires * 1000);
-  if (s.maxLength !== undefined) {
-    args['x-max-length'] = s.maxLength;
-    args['x-overflow'] = s.overflow;
-  }
-  await channel.assertQueue(name, { durable: true, autoDelete: false, exclusive: false, arguments: args });
+  await channel.assertQueue(name, namedQueueOptions(s));
   await channel.bindQueue(name, s.exchange, '#');
 }
 
@@ -84,8 +67,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
   private stopping = false;
   private abort = new AbortController();
   private loop: Promise<void> | null = null;
-  private unacked: ConsumeMessage | null = null;
-  private unackedCount = 0;
+  private readonly ackBatch = new AckBatch<ConsumeMessage>();
   private ackTimer: NodeJS.Timeout | null = null;
   /** No-loss mode: recognises redelivered messages whose events are already in State. */
   private readonly guard: RedeliveryGuard | null;
@@ -112,13 +94,13 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     this.settings = config.receiver;
     this.noLoss = this.settings.queue !== undefined;
     // One name for the receiver's lifetime, as Celery's node_id: reconnects redeclare it.
-    this.queueName = this.settings.queue ?? `${this.settings.queuePrefix}.${randomUUID()}`;
+    this.queueName = eventQueueName(this.settings, randomUUID());
     this.state.queue = this.queueName;
     this.acks = ackMode(config);
     // Only acked deliveries can come back after a lost channel; only they need the guard.
     this.guard = this.acks === 'none' ? null : new RedeliveryGuard(2 * this.settings.prefetch);
     // Ask for a checkpoint before the prefetch window fills up and the broker stops sending.
-    this.backlogAt = Math.max(1, Math.floor(this.settings.prefetch / 2));
+    this.backlogAt = checkpointBacklogAt(this.settings.prefetch);
   }
 
   /** Redelivered messages skipped because their events were already folded. */
@@ -274,18 +256,12 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
   private async declare(channel: Channel): Promise<void> {
     const s = this.settings;
     await channel.assertExchange(s.exchange, 'topic', { durable: true, autoDelete: false, internal: false });
-    const args: Record<string, unknown> = {};
     if (this.noLoss) {
       await declareNamedQueue(channel, this.queueName, s);
       if (this.acks !== 'none') await channel.prefetch(s.prefetch); // no_ack consumers get no window
       return;
     } else {
-      if (s.queueTtl !== null) args['x-message-ttl'] = Math.trunc(s.queueTtl * 1000);
-      if (s.queueExpires !== null) args['x-expires'] = Math.trunc(s.queueExpires * 1000);
-      if (s.durable && s.exclusive) {
-        throw new EvcamError(ErrorCodes.CONFIG_INVALID, 'receiver.durable and receiver.exclusive cannot both be true (Celery refuses it too).');
-      }
-      await channel.assertQueue(this.queueName, { durable: s.durable, autoDelete: !s.durable, exclusive: s.exclusive, arguments: args });
+      await channel.assertQueue(this.queueName, celeryQueueOptions(s));
     }
     await channel.bindQueue(this.queueName, s.exchange, '#');
   }
@@ -342,12 +318,9 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
 
   /** Batched acks: events are folded synchronously, so everything up to this message is safe. */
   private ackLater(channel: Channel, msg: ConsumeMessage): void {
-    this.unacked = msg;
-    if (++this.unackedCount >= ACK_EVERY) {
-      this.flushAcks(channel);
-    } else if (this.ackTimer === null) {
-      this.ackTimer = setTimeout(() => this.flushAcks(channel), ACK_DELAY_MS);
-    }
+    const step = this.ackBatch.add(msg);
+    if (step === 'flush') this.flushAcks(channel);
+    else if (step === 'arm') this.ackTimer = setTimeout(() => this.flushAcks(channel), ACK_DELAY_MS);
   }
 
   private flushAcks(channel: Channel): void {
@@ -355,23 +328,21 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
       clearTimeout(this.ackTimer);
       this.ackTimer = null;
     }
-    if (this.unacked !== null && channel === this.channel) {
+    const last = this.ackBatch.take();
+    if (last !== null && channel === this.channel) {
       try {
-        channel.ack(this.unacked, true);
+        channel.ack(last, true);
         this.guard?.acked();
       } catch (err) {
         this.logger.warn({ err }, 'ack failed; the broker will redeliver (folding is idempotent per message)');
       }
     }
-    this.unacked = null;
-    this.unackedCount = 0;
   }
 
   private resetAcks(): void {
     if (this.ackTimer !== null) clearTimeout(this.ackTimer);
     this.ackTimer = null;
-    this.unacked = null;
-    this.unackedCount = 0;
+    this.ackBatch.take();
   }
 
   async pause(): Promise<void> {
