@@ -11,6 +11,11 @@ export interface TakenSnapshot {
   snapshot: Snapshot;
   /** Opaque position in the event stream; pass it back as `since` to get `changed`. */
   cut: number;
+  /**
+   * The snapshot will not be read any more: the State drops what it kept so the
+   * snapshot stayed a consistent cut (copy-on-write overlay). Called once.
+   */
+  release?(): void;
 }
 
 /** What the kernel provides to every camera. */
@@ -148,7 +153,7 @@ export abstract class Polaroid<O = Record<string, unknown>> {
   private readonly bucket: TokenBucket | null;
   private seq = 0;
   private storedCut = 0;
-  private pending: (TakenSnapshot & { release?: (clear: boolean) => void }) | null = null;
+  private pending: (TakenSnapshot & { unhold?: (clear: boolean) => void }) | null = null;
   private draining: Promise<void> | null = null;
   private captureTimer: Cancel | null = null;
   private cleanupTimer: Cancel | null = null;
@@ -223,11 +228,14 @@ export abstract class Polaroid<O = Record<string, unknown>> {
     if (this.settings.clearAfter) {
       // The State is held until this snapshot is stored; a second one would see the same State.
       if (this.draining) return;
-      const release = this.host.hold();
-      this.pending = { ...this.take(), release };
+      const unhold = this.host.hold();
+      this.pending = { ...this.take(), unhold };
     } else {
       const next = this.take();
-      if (this.pending) this.noteSuperseded(this.pending.snapshot.seq, next.snapshot.seq);
+      if (this.pending) {
+        this.noteSuperseded(this.pending.snapshot.seq, next.snapshot.seq);
+        this.pending.release?.();
+      }
       this.pending = next;
     }
     this.draining ??= this.drain().finally(() => { this.draining = null; });
@@ -322,25 +330,29 @@ export abstract class Polaroid<O = Record<string, unknown>> {
       if (await this.attempt(job, attempt)) {
         attempt = 0;
         this.storedCut = job.cut;
-        job.release?.(true);
+        job.release?.();
+        job.unhold?.(true);
         continue;
       }
       // onShutter ran asynchronously: a newer snapshot may have arrived meanwhile.
       const newer = this.pending as TakenSnapshot | null;
-      if (job.release) {
+      if (job.unhold) {
         // clear_after: never clear for a failed shutter; let events flow, the next capture includes them.
-        job.release(false);
+        job.release?.();
+        job.unhold(false);
       } else if (newer) {
         this.noteSuperseded(job.snapshot.seq, newer.snapshot.seq);
+        job.release?.();
       } else {
         this.pending = job;
       }
       if (this.deadlinePassed) {
         this.logger.error({ seq: job.snapshot.seq }, 'giving up on the final snapshot: the camera kept failing');
+        this.pending?.release?.();
         this.pending = null;
         return;
       }
-      if (job.release) return;
+      if (job.unhold) return;
       await this.backoff(this.cancelling ? Math.min(0.5, this.backoffSecs(attempt)) : this.backoffSecs(attempt));
     }
   }
