@@ -14,6 +14,7 @@ export const ErrorCodes = {
   PIDFILE: 'EVCAM_ERR_PIDFILE',
   REPLAY_FILE: 'EVCAM_ERR_REPLAY_FILE',
   USAGE: 'EVCAM_ERR_USAGE',
+  SNAPSHOT_FILES: 'EVCAM_ERR_SNAPSHOT_FILES',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
