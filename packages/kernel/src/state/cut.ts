@@ -102,6 +102,8 @@ export function cutView(overlay: CutOverlay, source: CutSource): Record<string, 
       if (typeof key === 'string') {
         const task = one(key);
         if (task !== undefined) return task;
+        // JSON.stringify asks for toJSON first: hand it the plain map, serialised at native speed.
+        if (key === 'toJSON') return whole;
       }
       return Reflect.get(target, key, receiver);
     },
