@@ -17,13 +17,25 @@ export { historyName } from './layout.js';
 interface Group {
   stem: string;
   keyframeBytes: number;
+  /** Tasks in the keyframe and its task_count: with the removals since, they estimate the State's size now. */
+  keyframeTasks: number;
+  keyframeTaskCount: number;
+  removedSince: number;
   deltaBytes: number;
+  /** Delta bytes that a keyframe now would not hold: rewrites of tasks already stored, and removals. */
+  staleBytes: number;
   /** Shutters stored as deltas since the keyframe. */
   deltas: number;
   deltaPath: string;
   /** Open for appending from the first delta on; `committed` bytes end with a whole shutter. */
   handle: FileHandle | null;
   committed: number;
+}
+
+/** The size a keyframe would have now: the last one's bytes per task times the tasks held now (estimated). */
+function estimatedBytes(g: Group, snapshot: Snapshot): number {
+  const tasks = Math.max(1, g.keyframeTasks + Math.max(0, snapshot.task_count - g.keyframeTaskCount) - g.removedSince);
+  return Math.max(g.keyframeBytes, (g.keyframeBytes / Math.max(1, g.keyframeTasks)) * tasks);
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -52,6 +64,8 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
   /** Set by cancel(): the shutter it takes is the final one and is stored as a keyframe. */
   private final = false;
   private tmpCount = 0;
+  /** task_count of the last stored shutter. */
+  private lastTaskCount = 0;
 
   override async onInstall(): Promise<void> {
     this.dir = resolve(this.configDir, this.options.dir);
@@ -93,9 +107,10 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
     if (signal.aborted) throw abortError(signal);
     const g = this.group;
     const keyframe = g === null || this.final || g.deltas >= this.options.keyframeEvery ||
-      g.deltaBytes > this.options.keyframeFraction * g.keyframeBytes;
+      g.staleBytes > this.options.keyframeFraction * estimatedBytes(g, snapshot);
     if (keyframe) await this.writeKeyframe(snapshot, signal);
     else await this.appendDelta(g, snapshot, signal);
+    this.lastTaskCount = snapshot.task_count;
   }
 
   /** The whole snapshot into latest.json and the keyframe file; a new group starts. O(tasks held). */
@@ -125,7 +140,10 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
       throw err;
     }
     const previous = this.group;
-    this.group = { stem, keyframeBytes: bytes, deltaBytes: 0, deltas: 0, deltaPath: join(this.dir, deltasName(stem, false)), handle: null, committed: 0 };
+    this.group = {
+      stem, keyframeBytes: bytes, keyframeTasks: Object.keys(snapshot.tasks).length, keyframeTaskCount: snapshot.task_count,
+      removedSince: 0, deltaBytes: 0, staleBytes: 0, deltas: 0, deltaPath: join(this.dir, deltasName(stem, false)), handle: null, committed: 0,
+    };
     if (previous !== null) await this.finishGroup(previous);
     await this.prune();
   }
@@ -137,9 +155,7 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
     try {
       for (const slice of deltaSlices(snapshot)) {
         if (signal.aborted) throw abortError(signal);
-        const buf = Buffer.from(slice);
-        await g.handle.write(buf);
-        bytes += buf.length;
+        bytes += (await g.handle.write(slice, null, 'utf8')).bytesWritten;
         await nextTurn();
       }
     } catch (err) {
@@ -150,6 +166,13 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
     g.committed += bytes;
     g.deltaBytes += bytes;
     g.deltas++;
+    // Tasks new since the last stored shutter (task-received events) are not stale; the rest of
+    // the changed records rewrite a task stored before, and every removal is stale.
+    const changed = snapshot.changed.tasks.length;
+    const removed = snapshot.removed?.tasks.length ?? 0;
+    const fresh = Math.min(changed, Math.max(0, snapshot.task_count - this.lastTaskCount));
+    g.removedSince += removed;
+    g.staleBytes += changed + removed === 0 ? 0 : bytes * ((changed - fresh + removed) / (changed + removed));
   }
 
   /** A group no longer written to: close its delta file and, with gzip, compress it. */

@@ -11,7 +11,10 @@ export const fileCameraOptions = z.strictObject({
   keep: z.number().int().nonnegative().default(1000),
   /** Keep history at all (false: only the newest keyframe, its deltas and latest.json). */
   history: z.boolean().default(true),
-  /** Write a keyframe once the deltas since the last one exceed this fraction of its size. */
+  /**
+   * Write a keyframe once the stale part of the deltas since the last one (records of tasks
+   * stored before, and removals) exceeds this fraction of the State's (estimated) size now.
+   */
   keyframeFraction: z.number().positive().default(0.5),
   /** ... or once this many shutters were stored as deltas since it. */
   keyframeEvery: z.number().int().positive().default(600),
