@@ -170,6 +170,8 @@ try {
   if (PARTS.has('scale')) {
     log('scale: a generated stream replayed with --max-tasks-in-memory 1000000 (see bench/scale.mjs)');
     results.scale = await runNode('bench/scale.mjs', [], { timeoutMs: 6 * 3600_000 });
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench/results/scale.json'), `${JSON.stringify({ when: results.when, machine: results.machine, scale: results.scale }, null, 2)}\n`);
   }
   const { ingest, memory } = PARTS.has('ingest') || PARTS.has('memory') ? await brokerBenches() : { ingest: [], memory: [] };
   if (ingest.length > 0) {
