@@ -13,6 +13,7 @@ import { AmqpReceiver } from './receivers/amqp.js';
 import { brokerKind } from './receivers/broker-url.js';
 import type { Receiver } from './receivers/receiver.js';
 import { SystemClock, SystemTimer } from './runtime/clock.js';
+import { removedRetentionFor } from './state/retention.js';
 import { CeleryState } from './state/state.js';
 import { TOKENS } from './tokens.js';
 
@@ -96,6 +97,7 @@ export async function buildContainer(options: BuildOptions): Promise<Container> 
   } else {
     container.bind(TOKENS.State).toDynamicValue(() => new CeleryState({
       maxTasksInMemory: config.maxTasksInMemory, maxWorkersInMemory: config.maxWorkersInMemory,
+      removedRetention: removedRetentionFor(config),
     }, logger.child({ component: 'state' })));
   }
   container.bind(TOKENS.Ingestor).toDynamicValue((ctx) => new Ingestor(

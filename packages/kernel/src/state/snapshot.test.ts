@@ -193,6 +193,26 @@ describe('the lazy tasks view', () => {
     assert.equal(state.keptByOpenSnapshots, 0);
   });
 
+  test('ids that left are forgotten once no camera can ask from before them (removedRetention), and removed stays exact', () => {
+    const { state, ingestor, lines } = fold({ maxTasksInMemory: 20, removedRetention: 10 });
+    let since = 0;
+    let seq = 0;
+    let evicted = 0;
+    const replica = new Map<string, TaskSnapshot>();
+    for (let i = 0; i < lines.length; i += 5) {
+      feed(ingestor, lines.slice(i, i + 5));
+      const taken = state.snapshot(since, ++seq, seq); // one shutter a second
+      evicted += taken.snapshot.removed?.tasks.length ?? 0;
+      for (const id of taken.snapshot.removed?.tasks ?? []) replica.delete(id);
+      for (const id of taken.snapshot.changed.tasks) replica.set(id, json(taken.snapshot.tasks[id]));
+      assert.deepEqual(Object.fromEntries(replica), json(taken.snapshot.tasks), `seq ${seq}`);
+      since = taken.cut;
+      taken.release?.();
+    }
+    const kept = (state as unknown as { goneTasks: { size: number } }).goneTasks.size;
+    assert.ok(evicted > 100 && kept < evicted / 4, `kept ${kept} of ${evicted} tombstones`);
+  });
+
   test('changed and removed cover an LRU eviction of a child: its parent counts as changed', () => {
     const { state, ingestor, lines } = fold({ maxTasksInMemory: 20 });
     let since = 0;

@@ -16,7 +16,7 @@ export interface StateLimits {
   removedRetention: number;
 }
 
-export const DEFAULT_STATE_LIMITS: StateLimits = { maxTasksInMemory: 10000, maxWorkersInMemory: 5000, removedRetention: 7200 };
+export const DEFAULT_STATE_LIMITS: StateLimits = { maxTasksInMemory: 10000, maxWorkersInMemory: 5000, removedRetention: 3600 };
 
 /** Celery's HEARTBEAT_DRIFT_MAX: warn when a sender's clock is this far off. */
 const HEARTBEAT_DRIFT_MAX = 16;
