@@ -9,6 +9,7 @@ import { EvcamError, ErrorCodes, Polaroid, type Snapshot, type ShutterContext } 
 import { deltaSlices } from './deltas.js';
 import { deltasName, historyName, listGroups, stemOf } from './layout.js';
 import { fileCameraOptions, type FileCameraOptions } from './options.js';
+import { rebuildState } from './rebuild.js';
 import { snapshotJsonSlices } from './snapshot-json.js';
 
 export { historyName } from './layout.js';
@@ -61,7 +62,7 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
   private group: Group | null = null;
   /** The write in progress (or abandoned and still unwinding): the next one waits for it. */
   private writing: Promise<unknown> = Promise.resolve();
-  /** Set by cancel(): the shutter it takes is the final one and is stored as a keyframe. */
+  /** Store the next shutter as a keyframe whatever the deltas say. */
   private final = false;
   private tmpCount = 0;
   /** task_count of the last stored shutter. */
@@ -81,11 +82,6 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
     }
   }
 
-  override async cancel(): Promise<void> {
-    this.final = true;
-    await super.cancel();
-  }
-
   override onShutter(snapshot: Snapshot, ctx?: ShutterContext): Promise<void> {
     const signal = ctx?.signal ?? new AbortController().signal;
     const run = this.writing.then(() => this.store(snapshot, signal));
@@ -98,9 +94,20 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
     await this.prune();
   }
 
+  /**
+   * After the final shutter: if deltas follow the newest keyframe, write the State they
+   * rebuild as a keyframe, so latest.json is the whole final State.
+   */
   override async onClose(): Promise<void> {
     await this.writing;
     await this.closeGroup();
+    if (this.group === null || this.group.deltas === 0) return;
+    try {
+      await this.writeKeyframe(await rebuildState(this.dir), new AbortController().signal);
+      await this.closeGroup();
+    } catch (err) {
+      this.logger.error({ err, dir: this.dir }, 'could not write the final keyframe; latest.json is the previous one (rebuildState still gives the final State)');
+    }
   }
 
   private async store(snapshot: Snapshot, signal: AbortSignal): Promise<void> {

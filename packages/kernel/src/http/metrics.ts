@@ -1,11 +1,11 @@
-import type { Kernel } from '../kernel.js';
+import type { KernelParts } from '../container/services.js';
 import { PrometheusText, type Labels } from './prometheus.js';
 
-const byCamera = (kernel: Kernel, pick: (h: Kernel['cameras'][number]['health']) => number | null): [Labels, number][] =>
+const byCamera = (kernel: KernelParts, pick: (h: KernelParts['cameras'][number]['health']) => number | null): [Labels, number][] =>
   kernel.cameras.map((c) => [{ camera: c.name }, pick(c.health) ?? 0]);
 
 /** Everything /metrics exposes, read from the live objects at scrape time (nothing is bumped per event here). */
-export function renderMetrics(kernel: Kernel): string {
+export function renderMetrics(kernel: KernelParts): string {
   const m = kernel.ingestor.metrics;
   const receiver = kernel.receiver.health();
   const duplicates = (kernel.receiver as { duplicates?: number }).duplicates ?? 0;
@@ -35,6 +35,8 @@ export function renderMetrics(kernel: Kernel): string {
     .family('evcam_camera_timeouts_total', 'counter', 'onShutter calls cut off by shutterTimeout', byCamera(kernel, (h) => h.timeouts))
     .family('evcam_camera_superseded_total', 'counter', 'Snapshots replaced by a newer one before being stored', byCamera(kernel, (h) => h.superseded))
     .family('evcam_camera_rate_limited_total', 'counter', 'Shutters skipped by maxrate', byCamera(kernel, (h) => h.rateLimited))
+    .family('evcam_camera_cleanup_failures_total', 'counter', 'onCleanup calls that threw or rejected', byCamera(kernel, (h) => h.cleanupFailures))
+    .family('evcam_camera_event_errors_total', 'counter', 'onEvent calls that threw (ingestion carried on)', byCamera(kernel, (h) => h.eventErrors))
     .family('evcam_camera_consecutive_failures', 'gauge', 'Failures since the last stored snapshot', byCamera(kernel, (h) => h.consecutiveFailures))
     .family('evcam_camera_shutter_duration_seconds', 'gauge', 'Duration of the last onShutter call',
       byCamera(kernel, (h) => (h.lastDurationMs === null ? null : h.lastDurationMs / 1000)));

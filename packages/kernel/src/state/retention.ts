@@ -1,6 +1,6 @@
-import { parseRate } from '@evcam/camera-api';
 import { cameraEntries } from '../cameras/loader.js';
 import type { ResolvedConfig } from '../config/schema.js';
+import { parseRate } from '../engine/rate.js';
 
 /**
  * How long (seconds) the State keeps the ids that left it, so every configured camera
