@@ -3,8 +3,10 @@
 // publisher never shares one with what it feeds. Prints a markdown table and
 // writes bench/results/latest.json. Knobs (env): EVCAM_BENCH_RUNS (5),
 // EVCAM_BENCH_MESSAGES (ingest messages per run, 200000), EVCAM_BENCH_MEMORY_RUNS (1),
-// EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory,sql; all by default),
+// EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory,sql,scale; all by default),
 // EVCAM_BENCH_SQL_ROWS (tasks rows for the SQL query timings, 1000000).
+// The scale part (bench/scale.mjs) takes EVCAM_BENCH_SCALE_TASKS (1000000), EVCAM_BENCH_SCALE_CELERY
+// (true) and EVCAM_BENCH_SCALE_RUNS (1).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +21,7 @@ import { TARGETS, judge, table } from './lib/report.mjs';
 const RUNS = Number(process.env.EVCAM_BENCH_RUNS ?? 5);
 const INGEST_MESSAGES = Number(process.env.EVCAM_BENCH_MESSAGES ?? 200_000);
 const MEMORY_RUNS = Number(process.env.EVCAM_BENCH_MEMORY_RUNS ?? 1);
-const ALL_PARTS = ['fold', 'shutter', 'ingest', 'memory', 'sql'];
+const ALL_PARTS = ['fold', 'shutter', 'ingest', 'memory', 'sql', 'scale'];
 const PARTS = new Set((process.env.EVCAM_BENCH_ONLY ?? ALL_PARTS.join(',')).split(',').map((p) => p.trim()));
 const NULL_CAMERA = join(ROOT, 'bench/lib/null-camera.mjs');
 
@@ -173,6 +175,12 @@ try {
   if (PARTS.has('fold')) results.fold = await foldBench();
   if (PARTS.has('shutter')) results.shutter = await shutterBench();
   if (PARTS.has('sql')) results.sql = await sqlBench();
+  if (PARTS.has('scale')) {
+    log('scale: a generated stream replayed with --max-tasks-in-memory 1000000 (see bench/scale.mjs)');
+    results.scale = await runNode('bench/scale.mjs', [], { timeoutMs: 6 * 3600_000 });
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench/results/scale.json'), `${JSON.stringify({ when: results.when, machine: results.machine, scale: results.scale }, null, 2)}\n`);
+  }
   const { ingest, memory } = PARTS.has('ingest') || PARTS.has('memory') ? await brokerBenches() : { ingest: [], memory: [] };
   if (ingest.length > 0) {
     results.ingest = {

@@ -10,6 +10,13 @@ export const TARGETS = {
   sqlShutterPgMs: 250,        // one shutter of 10k changed tasks into PostgreSQL
   sqlShutterSqliteMs: 150,    // the same into SQLite
   sqlQueryMs: 100,            // each documented history query on 1M task rows
+  // issue 15 (scale part): replay of a generated 1M-task stream, --max-tasks-in-memory 1000000
+  scaleNullRatio: 1.10,       // 1 s shutters, camera that stores nothing / no shutters
+  scaleFileRatio: 1.35,       // 1 s file camera / no shutters
+  scaleFileRssMb: 1200,       // peak RSS with the file camera
+  scaleCelerySpeedup: 8,      // Celery's State time / evcam with the file camera
+  scaleCeleryRssShare: 0.25,  // evcam's peak RSS / Celery's
+  startupCpuSecs: 0.25,       // replay of the 1k-event fixture, whole process
 };
 
 /** Verdicts for the parts that ran (EVCAM_BENCH_ONLY may leave some out). */
@@ -33,6 +40,18 @@ export function judge(r) {
     for (const db of ['postgres', 'sqlite']) {
       verdicts.push({ what: `sql queries ${db}`, pass: Object.values(r.sql[db].queries).every((q) => q.ms.median <= t.sqlQueryMs) });
     }
+  }
+  if (r.scale) {
+    const s = r.scale;
+    verdicts.push({ what: 'scale: null shutters', pass: s.nullCpuRatio <= t.scaleNullRatio });
+    verdicts.push({ what: 'scale: file shutters', pass: s.fileCpuRatio <= t.scaleFileRatio });
+    verdicts.push({ what: 'scale: file RSS', pass: s.fileShutters.peakRssMb.median <= t.scaleFileRssMb });
+    if (s.celery) {
+      verdicts.push({ what: 'scale: vs Celery speed', pass: s.cpuSpeedup >= t.scaleCelerySpeedup });
+      verdicts.push({ what: 'scale: vs Celery RSS', pass: s.rssShare <= t.scaleCeleryRssShare });
+      verdicts.push({ what: 'scale: equals Celery', pass: s.celery.differing === 0 && s.celery.extra === 0 });
+    }
+    verdicts.push({ what: 'start-up CPU', pass: s.startup.cpuSecs.median <= t.startupCpuSecs });
   }
   return verdicts;
 }
@@ -89,6 +108,7 @@ export function table(r) {
       rows.push([`SQL: ${db}, documented queries on ${k(r.sql.rows)} rows (worst median; ${detail})`, ms(worst), '', `≤ ${t.sqlQueryMs} ms each`, v[`sql queries ${db}`]]);
     }
   }
+  if (r.scale) rows.push(...scaleRows(r.scale, t, v));
   return [
     `evcam bench — ${r.when} — ${m.nproc} × ${m.cpu}, ${m.memoryGb} GB, Node ${m.node}, RabbitMQ ${m.rabbitmq}, amqplib ${m.amqplib} (${Math.round(r.totalSecs)} s)`,
     '',
@@ -96,4 +116,26 @@ export function table(r) {
     '|---|---:|---:|---:|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ].join('\n');
+}
+
+/** Issue 15's rows: one generated stream, every party a process of its own; times as process CPU (the box is shared) and wall. */
+function scaleRows(s, t, v) {
+  const x = (n) => `${n.toFixed(2)}×`;
+  const secs = (n) => `${n.toFixed(1)} s`;
+  const cpu = (p) => p.runs.reduce((a, r) => a + r.cpuSecs, 0) / p.runs.length;
+  const n = `${k(s.stream.tasks)} tasks, ${k(s.stream.events)} events`;
+  const rows = [
+    [`Scale: replay ${n}, no shutters (CPU / wall)`, `${secs(cpu(s.noShutters))} / ${secs(s.noShutters.wallSecs.median)}`, `${mb(s.noShutters.peakRssMb.median)} peak`, '', ''],
+    ['Scale: 1 s shutters, camera storing nothing / no shutters (CPU; wall)', `${x(s.nullCpuRatio)}; ${x(s.nullRatio)}`, `${s.nullShutters.runs[0].shutters} shutters`, `≤ ${x(t.scaleNullRatio)}`, v['scale: null shutters']],
+    ['Scale: 1 s file camera / no shutters (CPU; wall)', `${x(s.fileCpuRatio)}; ${x(s.fileRatio)}`, `${s.fileShutters.runs[0].shutters} shutters`, `≤ ${x(t.scaleFileRatio)}`, v['scale: file shutters']],
+    ['Scale: peak RSS, file camera', mb(s.fileShutters.peakRssMb.median), '', `≤ ${t.scaleFileRssMb} MB`, v['scale: file RSS']],
+  ];
+  if (s.celery) {
+    rows.push(['Scale: Celery\'s State, same stream (CPU / wall, peak RSS)', `${secs(s.celery.cpuSecs)} / ${secs(s.celery.wallSecs)}`, mb(s.celery.maxRssKb / 1024), '', '']);
+    rows.push(['Scale: Celery / evcam with file camera (CPU; wall)', `${x(s.cpuSpeedup)}; ${x(s.speedup)}`, '', `≥ ${x(t.scaleCelerySpeedup)}`, v['scale: vs Celery speed']]);
+    rows.push(['Scale: evcam (file camera) / Celery peak RSS', pct(s.rssShare), '', `≤ ${pct(t.scaleCeleryRssShare)}`, v['scale: vs Celery RSS']]);
+    rows.push(['Scale: final snapshot vs Celery, tasks differing', `${s.celery.differing} of ${s.celery.tasks}`, `${s.celery.extra} extra`, '0', v['scale: equals Celery']]);
+  }
+  rows.push(['Start-up: replay of the 1k-event fixture, whole process CPU', secs(s.startup.cpuSecs.median), range(s.startup.cpuSecs, secs), `≤ ${secs(t.startupCpuSecs)}`, v['start-up CPU']]);
+  return rows;
 }

@@ -1,13 +1,14 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCameraConformance, type KitContext } from '@evcam/camera-testkit';
-import { FileCamera } from './index.js';
+import { FileCamera, rebuildState } from './index.js';
 
 const snapshots = ({ dir }: KitContext): string => join(dir, 'snapshots');
 
 runCameraConformance(FileCamera, {
   options: { dir: './snapshots' },
-  readBack: (kit) => JSON.parse(readFileSync(join(snapshots(kit), 'latest.json'), 'utf8')),
+  // The newest stored State: the last keyframe plus its deltas.
+  readBack: (kit) => rebuildState(snapshots(kit)),
   // A regular file where the directory was: every write fails with ENOTDIR until repaired.
   breakBackend: (kit) => {
     rmSync(snapshots(kit), { recursive: true, force: true });

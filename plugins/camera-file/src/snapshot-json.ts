@@ -41,20 +41,28 @@ export async function* snapshotJsonSlices(snapshot: Snapshot): AsyncGenerator<st
     head += `${first ? '' : ','}${JSON.stringify(key)}:{`;
     first = false;
     const record = value as Record<string, unknown>;
-    let slice: string[] = [];
+    // One native JSON.stringify per slice of records (a small object, braces stripped), not one per record.
+    let slice: Record<string, unknown> = {};
+    let inSlice = 0;
     let emptySoFar = true;
+    const flush = (): string => {
+      const json = JSON.stringify(slice);
+      slice = {};
+      inSlice = 0;
+      return json.length > 2 ? json.slice(1, -1) : '';
+    };
     for (const id of Object.keys(record)) {
-      const text = member(id, record[id]);
-      if (text !== null) slice.push(text);
-      if (slice.length >= ENTRIES_PER_SLICE) {
-        yield head + (emptySoFar ? '' : ',') + slice.join(',');
+      slice[id] = record[id];
+      if (++inSlice >= ENTRIES_PER_SLICE) {
+        const text = flush();
+        yield head + (emptySoFar || text === '' ? '' : ',') + text;
         head = '';
-        emptySoFar = false;
-        slice = [];
+        if (text !== '') emptySoFar = false;
         await nextTurn();
       }
     }
-    head += (slice.length === 0 || emptySoFar ? '' : ',') + slice.join(',') + '}';
+    const rest = flush();
+    head += (rest === '' || emptySoFar ? '' : ',') + rest + '}';
   }
   yield `${head}}`;
 }

@@ -6,7 +6,6 @@ import {
   API_VERSION, EvcamError, ErrorCodes, isCameraClass,
   type CameraClass, type CameraContext, type OptionsSchema, type Polaroid, type PolaroidSettings,
 } from '@evcam/camera-api';
-import { createJiti } from 'jiti';
 import { cameraOptionTexts, readCameraOptions } from '../config/load.js';
 import type { CameraEntry, CameraFactory, CameraSpec, ResolvedConfig } from '../config/schema.js';
 
@@ -112,6 +111,7 @@ async function importModule(specifier: string, configDir: string, resolveFrom: s
   if (isPathLike(specifier)) {
     const file = resolve(configDir, specifier);
     if (/\.(c|m)?ts$/.test(file)) {
+      const { createJiti } = await import('jiti'); // only for TypeScript cameras: keeps it out of start-up
       return createJiti(import.meta.url, { interopDefault: false }).import(file);
     }
     return import(pathToFileURL(file).href);

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { EvcamError, ErrorCodes } from '@evcam/camera-api';
 import { cosmiconfig } from 'cosmiconfig';
-import { TypeScriptLoader } from 'cosmiconfig-typescript-loader';
+import type { Loader } from 'cosmiconfig';
 import type { z } from 'zod';
 import { finalizeConfig } from './finalize.js';
 import { configSchema, type EvcamConfig, type ResolvedConfig } from './schema.js';
@@ -10,6 +10,12 @@ export const SEARCH_PLACES = [
   'package.json', '.evcamrc', '.evcamrc.json', '.evcamrc.yaml', '.evcamrc.yml', '.evcamrc.js', '.evcamrc.mjs', '.evcamrc.cjs',
   'evcam.config.ts', 'evcam.config.js', 'evcam.config.mjs', 'evcam.config.cjs', 'evcam.config.json',
 ];
+
+/** The TypeScript loader (and jiti under it) is imported only when a .ts config is found: not at every start. */
+const typeScriptLoader: Loader = async (filepath, content) => {
+  const { TypeScriptLoader } = await import('cosmiconfig-typescript-loader');
+  return TypeScriptLoader()(filepath, content);
+};
 
 export interface LoadedConfig {
   config: ResolvedConfig;
@@ -34,7 +40,7 @@ function explorer() {
   return cosmiconfig('evcam', {
     searchStrategy: 'project',
     searchPlaces: SEARCH_PLACES,
-    loaders: { '.ts': TypeScriptLoader() },
+    loaders: { '.ts': typeScriptLoader },
   });
 }
 

@@ -21,7 +21,7 @@ class RecordingCamera extends Polaroid {
       this.failNext--;
       throw new Error('backend down');
     }
-    this.stored.push(snapshot);
+    this.stored.push(JSON.parse(JSON.stringify(snapshot)) as Snapshot); // a snapshot is only valid until it is released
   }
   override onCleanup(): void { this.cleanups++; }
   override onClose(): void { this.closed = true; }

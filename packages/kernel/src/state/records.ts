@@ -66,10 +66,19 @@ export class TaskRecord {
    * still in State remain. We purge at eviction, which is that collected state.
    */
   children: Set<TaskRecord> | null = null;
-  /** Stream position of the last change (for `changed`). */
+  /** State version of the last change (for `changed`). */
   touched = 0;
   /** Cached as_dict(); dropped whenever the task changes. Never mutated once built. */
   dict: TaskSnapshot | null = null;
+  /** State version the task entered the State at (for `removed`). */
+  born = 0;
+  /** Stamp of the task's place in the LRU order (rises with every insert or bump): lets a cut replay its order. */
+  lru = 0;
+  /** Neighbours in the State's touch-ordered list (oldest change first), so `changed` costs O(changed). */
+  olderTouch: TaskRecord | null = null;
+  newerTouch: TaskRecord | null = null;
+  /** In the touch list (false once evicted or cleared). */
+  linked = false;
 
   constructor(readonly uuid: string) {}
 
@@ -147,6 +156,8 @@ export class WorkerRecord {
   sw_ver: unknown = null;
   sw_sys: unknown = null;
   touched = 0;
+  /** State version the worker entered the State at (for `removed`). */
+  born = 0;
 
   constructor(readonly hostname: string) {}
 

@@ -1,16 +1,24 @@
 import { READY_STATES, SNAPSHOT_SCHEMA, type Logger, type Snapshot, type TaskSnapshot, type TakenSnapshot, type WorkerSnapshot } from '@evcam/camera-api';
 import { restoreState, saveState, type SavedState } from '../checkpoint/state-codec.js';
 import type { State } from '../container/services.js';
+import { CutOverlay, cutView } from './cut.js';
 import { TaskRecord, WorkerRecord, type CeleryEvent } from './records.js';
+import { Tombstones } from './tombstones.js';
+import { TouchList } from './touch-list.js';
 
 export interface StateLimits {
   /** Celery's max_tasks_in_memory (default 10000; 0 = unbounded). */
   maxTasksInMemory: number;
   /** Celery's max_workers_in_memory (default 5000; 0 = unbounded). */
   maxWorkersInMemory: number;
+  /**
+   * Seconds (snapshot clock) a cut stays a valid `since`: `removed` is exact for a
+   * camera that takes a snapshot at least this often. Ids that left earlier are forgotten.
+   */
+  removedRetention: number;
 }
 
-export const DEFAULT_STATE_LIMITS: StateLimits = { maxTasksInMemory: 10000, maxWorkersInMemory: 5000 };
+export const DEFAULT_STATE_LIMITS: StateLimits = { maxTasksInMemory: 10000, maxWorkersInMemory: 5000, removedRetention: 3600 };
 
 /** Celery's HEARTBEAT_DRIFT_MAX: warn when a sender's clock is this far off. */
 const HEARTBEAT_DRIFT_MAX = 16;
@@ -29,6 +37,18 @@ export class CeleryState implements State {
   taskCount = 0;
   /** Monotonic stream position: one step per folded event, never reset. */
   position = 0;
+  /** Version of the State: one step per folded event and per clear; cuts and `touched` marks are versions. */
+  private version = 0;
+  private lruClock = 0;
+  private readonly touchList = new TouchList();
+  private readonly goneTasks = new Tombstones();
+  private readonly goneWorkers = new Tombstones();
+  /** Snapshots still open (copy-on-write overlays); usually none or one per camera. */
+  private open: CutOverlay[] = [];
+  /** Newest version an open snapshot was cut at: a task touched after it is kept by every overlay already. */
+  private newestOpen = -1;
+  /** Cuts and `since`s seen lately, with the clock they were last seen at: the oldest bounds the tombstones. */
+  private readonly recentCuts = new Map<number, number>();
   private readonly limits: StateLimits;
   /** Celery's _tasks_to_resolve: children seen before their parent. */
   private readonly orphans = new Map<string, Set<TaskRecord>>();
@@ -41,8 +61,10 @@ export class CeleryState implements State {
 
   /** Celery's State.event(): fold one receiver-adjusted event. */
   event(event: CeleryEvent): void {
+    if (this.touchList.size !== this.tasks.size) this.reindex();
     this.eventCount++;
-    const position = ++this.position;
+    this.position++;
+    const position = ++this.version;
     const [group, subject] = this.split(event.type);
     if (group === 'task') this.taskEvent(subject, event, position);
     else if (group === 'worker') this.workerEvent(subject, event, position);
@@ -85,7 +107,9 @@ export class CeleryState implements State {
     let task = this.tasks.get(uuid);
     if (task === undefined) {
       task = new TaskRecord(uuid);
-      this.insertTask(task);
+      this.insertTask(task, position);
+    } else if (this.open.length !== 0) {
+      this.keep(task);
     }
     if (subject === 'sent') {
       task.client = hostname;
@@ -106,15 +130,16 @@ export class CeleryState implements State {
     }
     if (subject === 'received') this.taskCount++;
     task.event(subject, timestamp ?? null, event);
-    task.touched = position;
-    task.dict = null;
+    this.touch(task, position);
 
     const parentId = task.parent_id;
     if (parentId) {
       const parent = this.tasks.get(parentId as string);
       if (parent !== undefined) {
+        if (this.open.length !== 0) this.keep(parent);
         this.tasks.delete(parentId as string); // Celery's tasks[...] lookup bumps the parent's LRU position
         this.tasks.set(parentId as string, parent);
+        parent.lru = ++this.lruClock;
         this.adopt(parent, task, position);
       } else {
         let waiting = this.orphans.get(parentId as string);
@@ -132,35 +157,68 @@ export class CeleryState implements State {
   private adopt(parent: TaskRecord, child: TaskRecord, position: number): void {
     const children = (parent.children ??= new Set());
     if (children.has(child)) return;
+    if (this.open.length !== 0) this.keep(parent);
     children.add(child);
-    parent.touched = position;
-    parent.dict = null;
+    this.touch(parent, position);
   }
 
-  private insertTask(task: TaskRecord): void {
+  /** `task` changed at `version`: its cached dict goes and it moves to the tail of the touch list. */
+  private touch(task: TaskRecord, version: number): void {
+    task.touched = version;
+    task.dict = null;
+    this.touchList.touch(task);
+  }
+
+  /** Copy-on-write: before `task` changes, every open snapshot that still sees it as it is keeps it. */
+  private keep(task: TaskRecord): void {
+    if (task.touched > this.newestOpen) return; // changed after every open cut: kept already
+    for (const overlay of this.open) overlay.keep(task, this);
+  }
+
+  private insertTask(task: TaskRecord, version: number): void {
     const limit = this.limits.maxTasksInMemory;
     if (limit && this.tasks.size >= limit) {
-      const oldest = this.tasks.values().next().value as TaskRecord;
-      this.tasks.delete(oldest.uuid);
-      this.forget(oldest);
+      this.dropTask(this.tasks.values().next().value as TaskRecord, version);
     }
+    if (this.open.length !== 0) for (const overlay of this.open) overlay.keepAbsent(task.uuid);
     this.tasks.set(task.uuid, task);
+    task.lru = ++this.lruClock;
+    task.born = version;
+  }
+
+  /** A task leaves the State (LRU eviction or clear) at `version`. */
+  private dropTask(task: TaskRecord, version: number): void {
+    if (this.open.length !== 0) {
+      this.keep(task);
+      const parent = task.parent_id ? this.tasks.get(task.parent_id as string) : undefined;
+      if (parent !== undefined) this.keep(parent);
+    }
+    this.tasks.delete(task.uuid);
+    this.touchList.remove(task);
+    this.goneTasks.add(task.uuid, version, task.born);
+    this.forget(task, version);
   }
 
   private insertWorker(worker: WorkerRecord): void {
     const limit = this.limits.maxWorkersInMemory;
     if (limit && this.workers.size >= limit) {
-      this.workers.delete(this.workers.keys().next().value as string);
+      const oldest = this.workers.values().next().value as WorkerRecord;
+      this.workers.delete(oldest.hostname);
+      this.goneWorkers.add(oldest.hostname, this.version, oldest.born);
     }
+    worker.born = this.version;
     this.workers.set(worker.hostname, worker);
   }
 
-  /** An evicted task leaves its parent's children and the orphan index (Celery: when GC'd). */
-  private forget(task: TaskRecord): void {
+  /**
+   * An evicted task leaves its parent's children and the orphan index (Celery: when GC'd).
+   * The parent's dict lists one child fewer, so the parent counts as changed.
+   */
+  private forget(task: TaskRecord, version: number): void {
     const parentId = task.parent_id as string | null;
     if (!parentId) return;
     const parent = this.tasks.get(parentId);
-    if (parent?.children?.delete(task)) parent.dict = null;
+    if (parent?.children?.delete(task)) this.touch(parent, version);
     const waiting = this.orphans.get(parentId);
     if (waiting?.delete(task) && waiting.size === 0) this.orphans.delete(parentId);
   }
@@ -176,25 +234,45 @@ export class CeleryState implements State {
 
   /** Celery's State.clear(ready): workers emptied, ready tasks (or all) dropped, counters zeroed. */
   clear(ready = true): void {
+    const version = ++this.version;
+    for (const worker of this.workers.values()) this.goneWorkers.add(worker.hostname, version, worker.born);
     this.workers.clear();
-    this.clearTasks(ready);
+    this.clearTasks(ready, version);
     this.eventCount = 0;
     this.taskCount = 0;
   }
 
   /** Celery's State.clear_tasks(ready): ready=true drops finished tasks and keeps the rest in order. */
-  clearTasks(ready = true): void {
+  clearTasks(ready = true, version = ++this.version): void {
+    if (this.touchList.size !== this.tasks.size) this.reindex();
     if (!ready) {
+      for (const task of this.tasks.values()) {
+        if (this.open.length !== 0) this.keep(task);
+        this.goneTasks.add(task.uuid, version, task.born);
+      }
       this.tasks.clear();
+      this.touchList.clear();
       this.orphans.clear();
       return;
     }
-    for (const [uuid, task] of this.tasks) {
-      if (READY_STATES.has(task.state as string)) {
-        this.tasks.delete(uuid);
-        this.forget(task);
-      }
+    for (const task of [...this.tasks.values()]) {
+      if (READY_STATES.has(task.state as string)) this.dropTask(task, version);
     }
+  }
+
+  /**
+   * Records put into the tasks map from outside (a checkpoint restore) join the
+   * touch list in `touched` order and get LRU stamps; versions continue above theirs.
+   */
+  private reindex(): void {
+    const unlinked = [...this.tasks.values()].filter((t) => !t.linked).sort((a, b) => a.touched - b.touched);
+    for (const task of unlinked) this.touchList.touch(task);
+    for (const task of this.tasks.values()) {
+      task.lru = ++this.lruClock;
+      if (task.touched > this.version) this.version = task.touched;
+    }
+    for (const worker of this.workers.values()) if (worker.touched > this.version) this.version = worker.touched;
+    if (this.position > this.version) this.version = this.position;
   }
 
   /** Celery's Task.as_dict() with worker as hostname and children sorted and still in State. */
@@ -222,27 +300,70 @@ export class CeleryState implements State {
   }
 
   /**
-   * A consistent cut of the State as a snapshot document. Unchanged tasks reuse
-   * their cached dicts, so a shutter costs O(tasks) pointer copies, not rebuilds.
+   * A consistent cut of the State as a snapshot document, in O(changed + workers):
+   * `changed` is a walk back along the touch list, `removed` the tombstones after
+   * `since`, and `tasks` a lazy view of the cut (copy-on-write overlay, see
+   * docs/architecture.md) that builds the full map only for a camera that lists it.
+   * Call the returned release() once the snapshot is no longer read.
    */
   snapshot(since: number, seq: number, now: number): TakenSnapshot {
-    const tasks: Record<string, TaskSnapshot> = {};
-    const changedTasks: string[] = [];
-    for (const [uuid, task] of this.tasks) {
-      tasks[uuid] = this.taskDict(task);
-      if (task.touched > since) changedTasks.push(uuid);
-    }
+    if (this.touchList.size !== this.tasks.size) this.reindex();
+    const cut = this.version;
+    this.noteCut(since, cut, now);
     const workers: Record<string, WorkerSnapshot> = {};
     const changedWorkers: string[] = [];
     for (const [hostname, worker] of this.workers) {
       workers[hostname] = worker.toSnapshot(now);
       if (worker.touched > since) changedWorkers.push(hostname);
     }
+    const removed = {
+      workers: this.goneWorkers.since(since, (hostname) => this.workers.has(hostname)),
+      tasks: this.goneTasks.since(since, (uuid) => this.tasks.has(uuid)),
+    };
+    this.open = this.open.filter((o) => o.live);
+    const overlay = new CutOverlay(cut, this.lruClock);
+    const tasks: Record<string, TaskSnapshot> = cutView(overlay, this);
+    this.open.push(overlay);
+    this.newestOpen = cut;
     const snapshot: Snapshot = {
       schema: SNAPSHOT_SCHEMA, seq, taken_at: now, event_count: this.eventCount, task_count: this.taskCount,
-      workers, tasks, changed: { workers: changedWorkers, tasks: changedTasks },
+      workers, tasks, changed: { workers: changedWorkers, tasks: this.touchList.changedSince(since) }, removed,
     };
-    return { snapshot, cut: this.position };
+    return { snapshot, cut, release: () => this.release(overlay) };
+  }
+
+  /** Tasks held by open snapshots' copy-on-write overlays (for tests and metrics). */
+  get keptByOpenSnapshots(): number {
+    let n = 0;
+    for (const o of this.open) n += o.kept?.size ?? 0;
+    return n;
+  }
+
+  private release(overlay: CutOverlay): void {
+    overlay.release();
+    this.open = this.open.filter((o) => o !== overlay && o.live);
+    this.newestOpen = this.open.length === 0 ? -1 : Math.max(...this.open.map((o) => o.version));
+  }
+
+  /**
+   * Remember the cut and the `since` asked from; forget tombstones older than every
+   * cut seen within removedRetention seconds (a camera's next `since` is one of them).
+   */
+  private noteCut(since: number, cut: number, now: number): void {
+    const recent = this.recentCuts;
+    if (since > 0) recent.set(since, now);
+    recent.set(cut, now);
+    const horizon = now - this.limits.removedRetention;
+    let floor = Infinity;
+    for (const [at, seen] of recent) {
+      if (seen < horizon) recent.delete(at);
+      else if (at < floor) floor = at;
+    }
+    if (since > 0 && since < floor) floor = since;
+    if (floor !== Infinity) {
+      this.goneTasks.trim(floor);
+      this.goneWorkers.trim(floor);
+    }
   }
 
   /** The State as a checkpoint carries it (checkpoint/state-codec.ts). */

@@ -1,0 +1,127 @@
+import type { TaskSnapshot } from '@evcam/camera-api';
+import type { TaskRecord } from './records.js';
+
+/** What a task was at a cut: its dict (null: not in the State then) and its place in the LRU order. */
+interface Kept { dict: TaskSnapshot | null; lru: number }
+
+/** The parts of the State a cut reads. */
+export interface CutSource {
+  readonly tasks: ReadonlyMap<string, TaskRecord>;
+  taskDict(task: TaskRecord): TaskSnapshot;
+}
+
+/**
+ * Copy-on-write overlay of one open snapshot. While it is open, the State calls
+ * keep() before it changes, moves or drops a task the cut still sees as it is,
+ * and keepAbsent() when it adds one the cut did not have. Task dicts are never
+ * mutated once built, so keeping one is keeping a pointer. Reads resolve a uuid
+ * from the overlay first, then from the live State (untouched since the cut).
+ */
+export class CutOverlay {
+  /** null once released: the view then reads the live State. */
+  kept: Map<string, Kept> | null = new Map();
+  /** The view this overlay serves; when it is garbage-collected the overlay is dropped too. */
+  ref: WeakRef<object> | null = null;
+
+  constructor(readonly version: number, readonly lru: number) {}
+
+  /** `task` is about to change: keep it as the cut saw it, once. */
+  keep(task: TaskRecord, source: CutSource): void {
+    const kept = this.kept;
+    if (kept === null || task.touched > this.version || kept.has(task.uuid)) return;
+    kept.set(task.uuid, { dict: source.taskDict(task), lru: task.lru });
+  }
+
+  /** A task the cut did not hold arrives under `uuid`. */
+  keepAbsent(uuid: string): void {
+    const kept = this.kept;
+    if (kept !== null && !kept.has(uuid)) kept.set(uuid, { dict: null, lru: 0 });
+  }
+
+  get live(): boolean {
+    return this.kept !== null && this.ref?.deref() !== undefined;
+  }
+
+  release(): void {
+    this.kept = null;
+    this.ref = null;
+  }
+}
+
+/** One task as the cut saw it. */
+function lookup(overlay: CutOverlay, source: CutSource, uuid: string): TaskSnapshot | undefined {
+  const k = overlay.kept?.get(uuid);
+  if (k !== undefined) return k.dict ?? undefined;
+  const task = source.tasks.get(uuid);
+  return task === undefined ? undefined : source.taskDict(task);
+}
+
+/** The whole tasks map of the cut, in the LRU order it had then. O(tasks held). */
+function materialise(overlay: CutOverlay, source: CutSource): Record<string, TaskSnapshot> {
+  const out: Record<string, TaskSnapshot> = {};
+  const kept = overlay.kept;
+  if (kept === null) {
+    for (const task of source.tasks.values()) out[task.uuid] = source.taskDict(task);
+    return out;
+  }
+  const cutLru = overlay.lru;
+  // Tasks that moved (LRU bump) or left since the cut: placed back where they were.
+  const moved: [uuid: string, k: Kept][] = [];
+  for (const entry of kept) {
+    const k = entry[1];
+    if (k.dict === null) continue;
+    const task = source.tasks.get(entry[0]);
+    if (task === undefined || task.lru > cutLru) moved.push(entry);
+  }
+  moved.sort((a, b) => a[1].lru - b[1].lru);
+  let j = 0;
+  for (const task of source.tasks.values()) {
+    if (task.lru > cutLru) break; // the LRU map is in ascending lru order: the rest arrived after the cut
+    while (j < moved.length && moved[j][1].lru < task.lru) { out[moved[j][0]] = moved[j][1].dict as TaskSnapshot; j++; }
+    const k = kept.get(task.uuid);
+    if (k === undefined) out[task.uuid] = source.taskDict(task);
+    else if (k.dict !== null) out[task.uuid] = k.dict;
+  }
+  for (; j < moved.length; j++) out[moved[j][0]] = moved[j][1].dict as TaskSnapshot;
+  return out;
+}
+
+const readOnly = (): boolean => false;
+
+/**
+ * `snapshot.tasks` as a read-only view of the cut: `tasks[uuid]` resolves one
+ * record (O(1)); listing its keys, iterating it or JSON.stringify() builds the
+ * full map once (O(tasks)), in the order and with the values of the cut.
+ */
+export function cutView(overlay: CutOverlay, source: CutSource): Record<string, TaskSnapshot> {
+  let full: Record<string, TaskSnapshot> | null = null;
+  const whole = (): Record<string, TaskSnapshot> => (full ??= materialise(overlay, source));
+  const one = (key: string): TaskSnapshot | undefined => (full !== null ? (Object.hasOwn(full, key) ? full[key] : undefined) : lookup(overlay, source, key));
+  const view = new Proxy({} as Record<string, TaskSnapshot>, {
+    get(target, key, receiver) {
+      if (typeof key === 'string') {
+        const task = one(key);
+        if (task !== undefined) return task;
+        // JSON.stringify asks for toJSON first: hand it the plain map, serialised at native speed.
+        if (key === 'toJSON') return whole;
+      }
+      return Reflect.get(target, key, receiver);
+    },
+    has(target, key) {
+      return (typeof key === 'string' && one(key) !== undefined) || Reflect.has(target, key);
+    },
+    ownKeys() {
+      return Object.keys(whole());
+    },
+    getOwnPropertyDescriptor(_target, key) {
+      if (typeof key !== 'string') return undefined;
+      const task = one(key);
+      return task === undefined ? undefined : { value: task, writable: false, enumerable: true, configurable: true };
+    },
+    set: readOnly,
+    defineProperty: readOnly,
+    deleteProperty: readOnly,
+  });
+  overlay.ref = new WeakRef(view);
+  return view;
+}
