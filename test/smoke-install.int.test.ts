@@ -4,6 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 import { readJson, type Golden } from './helpers/golden.js';
 import { fixture, ROOT } from './helpers/paths.js';
 import { packWorkspaces } from './helpers/workspaces.js';
@@ -172,7 +174,7 @@ describe('installed from the packed tarballs, outside this repository', { timeou
       assertHoldsGolden(taskStates(join(app, 'scoped.jsonl')), '@acme/evcam-camera-scoped');
     });
 
-  it('new-camera NAME → npm install → npm test, without the registry for evcam packages → loaded by the kernel', () => {
+  it('new-camera NAME → npm install → npm test, without the registry for evcam packages → loaded by the kernel', async () => {
     const created = kernel(app, 'new-camera', 'made-here');
     assert.equal(created.code, 0, created.out);
     assert.match(created.stdout, /runs from local tarballs, not from the registry/, created.out);
@@ -192,7 +194,14 @@ describe('installed from the packed tarballs, outside this repository', { timeou
     // Published the way an author would: its tarball installed into the app, found by its short name.
     const packed = sh(dir, 'npm', ['pack', '--pack-destination', tarballs, '--json', '--loglevel=error']);
     assert.equal(packed.code, 0, packed.out);
-    const added = npmInstall(app, join(tarballs, (JSON.parse(packed.stdout) as { filename: string }[])[0].filename));
+    const tarball = join(tarballs, (JSON.parse(packed.stdout) as { filename: string }[])[0].filename);
+    // What new-camera writes is publishable as generated (its source maps resolve: src ships).
+    const bytes = readFileSync(tarball);
+    const lint = await publint({ pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer }, level: 'warning' });
+    assert.deepEqual(lint.messages.map((m) => formatMessage(m, lint.pkg, { color: false })), []);
+    const files = (JSON.parse(packed.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+    assert.ok(files.includes('src/index.ts') && !files.some((f) => f.includes('.test.')), files.join(' '));
+    const added = npmInstall(app, tarball);
     assert.equal(added.code, 0, added.out);
     const run = kernel(app, 'replay', CAPTURE, '--camera', 'made-here', '--camera-option', 'file=./made-here.jsonl');
     assert.equal(run.code, 0, run.out);

@@ -34,7 +34,8 @@ function packageJson(pkg: string, name: string, sources: EvcamSources): string {
     description: `evcam camera "${name}": stores Celery cluster snapshots (celery events --camera) in ... (TODO).`,
     type: 'module',
     exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
-    files: ['dist', '!dist/**/*.test.*'],
+    // src too: the source maps tsc writes point at it. Tests stay out.
+    files: ['dist', 'src', '!dist/**/*.test.*', '!src/**/*.test.*'],
     // `npm search evcam-camera` lists it; the kernel loads it as `--camera ${name}` by its package name.
     keywords: ['evcam', 'evcam-camera', 'celery'],
     license: 'MIT',
