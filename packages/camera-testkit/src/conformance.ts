@@ -41,7 +41,7 @@ export interface ConformanceOptions {
   name?: string;
   /** A capture in any format `evcam-kernel replay` reads (default: the kit's rabbitmq-5.2.6.jsonl). */
   fixture?: string;
-  /** Polaroid settings; the kit defaults to freq 1 s, cleanupFreq 10 s, maxBackoff 1 s. */
+  /** Polaroid settings; the kit defaults to freq 1 s (shorter for a short fixture: see autoFreq), cleanupFreq 10 s, maxBackoff 1 s. */
   settings?: Partial<PolaroidSettings>;
   /** Read what the backend holds now. Without it the kit cannot tell a camera that stores from one that drops. */
   readBack?: (kit: KitContext) => BackendView | Promise<BackendView>;
