@@ -73,6 +73,9 @@ export interface ConformanceOptions {
   keepDir?: boolean;
 }
 
+/** What drives a camera through its lifecycle (today the Polaroid itself). */
+type Driver = Pick<Polaroid<any>, 'install' | 'idle' | 'cancel' | 'health'>;
+
 /** Runs one named check; returns whether it passed. `skip` says why it cannot run. */
 export type Step = (name: string, fn: () => Promise<void>, skip?: string) => Promise<boolean>;
 
@@ -148,13 +151,16 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
   const at = (fraction: number): number => Math.max(1, Math.floor(n * fraction));
   const runDirs: string[] = [];
 
-  /** One run's camera: a fresh directory, setup's options, the camera built as the kernel would, watched by a Recorder. */
-  interface Run { cam: Polaroid<any> | null; rec: Recorder | null; kit: KitContext; h: Harness; setupDone: boolean }
+  /**
+   * One run's camera: a fresh directory, setup's options, the camera built as the kernel would,
+   * watched by a Recorder; `engine` is what drives it (install, shutters, health, idle, cancel).
+   */
+  interface Run { cam: Polaroid<any> | null; engine: Driver | null; rec: Recorder | null; kit: KitContext; h: Harness; setupDone: boolean }
   const runs: Run[] = [];
   const open = async (run: KitRun, h: Harness): Promise<Run> => {
     const dir = mkdtempSync(join(tmpdir(), `evcam-kit-${name.replace(/[^a-z0-9-]/gi, '_')}-${run}-`));
     runDirs.push(dir);
-    const r: Run = { cam: null, rec: null, kit: { dir, run, camera: null as unknown as Polaroid<any> }, h, setupDone: false };
+    const r: Run = { cam: null, engine: null, rec: null, kit: { dir, run, camera: null as unknown as Polaroid<any> }, h, setupDone: false };
     runs.push(r);
     const extra = options.setup ? await options.setup({ dir, run }) : undefined;
     r.setupDone = true;
@@ -165,6 +171,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
     };
     r.cam = isCameraClass(camera) ? new camera(ctx) : camera(ctx);
     expect(r.cam && typeof r.cam.install === 'function', `the factory returned ${typeof r.cam}, not a Polaroid`);
+    r.engine = r.cam;
     r.rec = new Recorder(r.cam, h);
     r.kit.camera = r.cam;
     return r;
@@ -175,7 +182,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
     if (i < 0) return;
     runs.splice(i, 1);
     r.rec?.dispose();
-    if (r.cam && r.cam.health.status !== 'closed') await Promise.race([r.cam.cancel().catch(() => {}), sleep(1000)]);
+    if (r.engine && r.engine.health.status !== 'closed') await Promise.race([r.engine.cancel().catch(() => {}), sleep(1000)]);
     if (options.teardown && r.setupDone) await options.teardown({ dir: r.kit.dir, run: r.kit.run, camera: r.cam });
   };
 
@@ -183,7 +190,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
   const until = async (r: Run, done: () => boolean, what: string, nudge?: () => Promise<void>): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     for (let i = 0; !done(); i++) {
-      if (Date.now() > deadline) throw new ConformanceFailure(`gave up after ${timeoutMs} ms waiting for ${what} (health: ${JSON.stringify(r.cam?.health)})`);
+      if (Date.now() > deadline) throw new ConformanceFailure(`gave up after ${timeoutMs} ms waiting for ${what} (health: ${JSON.stringify(r.engine?.health)})`);
       if (nudge && i % 4 === 3) await nudge();
       await (i < 50 ? nextTurn() : sleep(2));
     }
@@ -191,8 +198,8 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
   /** Let the shutter in flight finish (unless the camera is failing: then retries wait on the clock). */
   const settleRun = async (r: Run): Promise<void> => {
     let idle = false;
-    void r.cam!.idle().then(() => { idle = true; });
-    await until(r, () => idle || r.cam!.health.consecutiveFailures > 0, 'onShutter to finish');
+    void r.engine!.idle().then(() => { idle = true; });
+    await until(r, () => idle || r.engine!.health.consecutiveFailures > 0, 'onShutter to finish');
   };
   /**
    * The backend holds the last stored snapshot. Waits for the camera to be idle first (no
@@ -221,8 +228,8 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
           `the camera declares API version ${String(version)}; this kernel supports ${SUPPORTED_API_VERSIONS.join(', ')}`);
       }
       main = await open('lifecycle', harness);
-      await main.cam!.install();
-      expect(main.cam!.health.status === 'ok', `health.status is ${main.cam!.health.status} after install(), expected ok`);
+      await main.engine!.install();
+      expect(main.engine!.health.status === 'ok', `health.status is ${main.engine!.health.status} after install(), expected ok`);
     });
     const blocked = installed ? undefined : 'install failed';
     const m = (): Run => main!;
@@ -248,8 +255,8 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
     }, blocked);
 
     await step('slow backend: a waiting snapshot is superseded, `changed` still covers every task touched, and the camera catches up', async () => {
-      const { cam, rec } = m();
-      const h = cam!.health;
+      const { engine, rec } = m();
+      const h = engine!.health;
       const before = { superseded: h.superseded, shutters: h.shutters, stored: h.stored };
       rec!.hold();
       await harness.foldUntil(at(0.55));
@@ -271,8 +278,8 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
     }, blocked);
 
     await step('backend failure: health goes failing, then recovers, and nothing folded meanwhile is lost', async () => {
-      const { cam, rec, kit } = m();
-      const h = cam!.health;
+      const { engine, rec, kit } = m();
+      const h = engine!.health;
       rec!.backendDown = true;
       if (options.breakBackend) await options.breakBackend(kit);
       else rec!.failShutters = true;
@@ -303,7 +310,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
 
     let finalState: ReturnType<typeof harness.state.snapshot>['snapshot'] | undefined;
     await step('cancel: a final shutter stores the final State, then onClose, and no timer is left', async () => {
-      const { cam, rec } = m();
+      const { engine, rec } = m();
       const tail = Math.max(1, Math.floor(n * 0.03));
       await harness.foldUntil(n - tail, settle);
       await settle();
@@ -311,7 +318,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
       harness.foldSilently(n); // folded after the last timed shutter: only the final shutter can carry these
       finalState = harness.state.snapshot(0, 0, harness.clock.now()).snapshot;
       let cancelled = false;
-      void cam!.cancel().then(() => { cancelled = true; });
+      void engine!.cancel().then(() => { cancelled = true; });
       await until(m(), () => cancelled, 'cancel() to return', () => harness.tick(0.25));
       const last = rec!.lastStored;
       expect(last !== undefined && last !== beforeCancel, 'cancel() did not store a final snapshot');
@@ -319,7 +326,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
         `the final snapshot has ${last.event_count} events / ${last.task_count} tasks; the State had ${finalState.event_count} / ${finalState.task_count}`);
       expect(JSON.stringify(last.tasks) === JSON.stringify(finalState.tasks), 'the final snapshot\'s tasks differ from the final State');
       expect(rec!.closes === 1, `onClose ran ${rec!.closes} times, expected once`);
-      expect(cam!.health.status === 'closed', `health.status is ${cam!.health.status} after cancel(), expected closed`);
+      expect(engine!.health.status === 'closed', `health.status is ${engine!.health.status} after cancel(), expected closed`);
       expect(harness.clock.scheduled === 0, `${harness.clock.scheduled} timer(s) still scheduled after cancel()`);
       const incremental = incrementalProblems(rec!.stored);
       expect(incremental === null, incremental!);
@@ -340,11 +347,11 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
       const h = new Harness(harness.deliveries, logger, { maxTasksInMemory: Math.floor(tasks / 4) });
       const r = await open('eviction', h);
       try {
-        await r.cam!.install();
+        await r.engine!.install();
         await h.foldUntil(n, () => settleRun(r));
         await settleRun(r);
         let cancelled = false;
-        void r.cam!.cancel().then(() => { cancelled = true; });
+        void r.engine!.cancel().then(() => { cancelled = true; });
         await until(r, () => cancelled, 'cancel() to return', () => h.tick(0.25));
         noViolations(r);
         const problem = evictionProblems(await options.readBack!(r.kit), r.rec!.stored, rule);
@@ -359,11 +366,11 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
       const h = new Harness(largeStream(large, harness.deliveries[0].at), logger);
       const r = await open('large', h);
       try {
-        await r.cam!.install();
+        await r.engine!.install();
         h.foldSilently(h.deliveries.length);
         await h.tick(settings.freq);
-        await until(r, () => r.rec!.stored.length > 0 || r.cam!.health.consecutiveFailures > 0, `the ${large}-task snapshot to be stored`);
-        expect(r.rec!.stored.length > 0, `onShutter failed on the ${large}-task snapshot: ${r.cam!.health.lastError}`);
+        await until(r, () => r.rec!.stored.length > 0 || r.engine!.health.consecutiveFailures > 0, `the ${large}-task snapshot to be stored`);
+        expect(r.rec!.stored.length > 0, `onShutter failed on the ${large}-task snapshot: ${r.engine!.health.lastError}`);
         expect(r.rec!.lastStored!.changed.tasks.length === large, `the snapshot listed ${r.rec!.lastStored!.changed.tasks.length} changed tasks, expected ${large}`);
         noViolations(r);
         await holds(r);
