@@ -6,7 +6,7 @@ import {
   EvcamError, ErrorCodes, isCameraClass, silentLogger,
   type CameraClass, type CameraContext, type Logger, type OptionsSchema, type Polaroid, type PolaroidSettings,
 } from '@evcam/camera-api';
-import { SUPPORTED_API_VERSIONS } from 'evcam-kernel';
+import { ShutterEngine, SUPPORTED_API_VERSIONS } from 'evcam-kernel';
 import { backendProblems, evictionProblems, incrementalProblems, orderProblems, type BackendView, type EvictionRule } from './checks.js';
 import { DEFAULT_FIXTURE, type Delivery } from './fixture.js';
 import { Harness } from './harness.js';
@@ -72,9 +72,6 @@ export interface ConformanceOptions {
   /** Keep the run directory (its path is logged) instead of removing it. */
   keepDir?: boolean;
 }
-
-/** What drives a camera through its lifecycle (today the Polaroid itself). */
-type Driver = Pick<Polaroid<any>, 'install' | 'idle' | 'cancel' | 'health'>;
 
 /** Runs one named check; returns whether it passed. `skip` says why it cannot run. */
 export type Step = (name: string, fn: () => Promise<void>, skip?: string) => Promise<boolean>;
@@ -153,9 +150,9 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
 
   /**
    * One run's camera: a fresh directory, setup's options, the camera built as the kernel would,
-   * watched by a Recorder; `engine` is what drives it (install, shutters, health, idle, cancel).
+   * watched by a Recorder; `engine` is the kernel's shutter engine driving it, as the kernel would.
    */
-  interface Run { cam: Polaroid<any> | null; engine: Driver | null; rec: Recorder | null; kit: KitContext; h: Harness; setupDone: boolean }
+  interface Run { cam: Polaroid<any> | null; engine: ShutterEngine | null; rec: Recorder | null; kit: KitContext; h: Harness; setupDone: boolean }
   const runs: Run[] = [];
   const open = async (run: KitRun, h: Harness): Promise<Run> => {
     const dir = mkdtempSync(join(tmpdir(), `evcam-kit-${name.replace(/[^a-z0-9-]/gi, '_')}-${run}-`));
@@ -167,11 +164,11 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
     const schema = (camera as { optionsSchema?: OptionsSchema }).optionsSchema;
     const ctx: CameraContext<any> = {
       name, options: await validate(name, schema, { ...options.options, ...(extra ?? {}) }), logger: logger.child({ camera: name, run }),
-      host: h.host, settings, configDir: dir,
+      host: h.host, configDir: dir,
     };
     r.cam = isCameraClass(camera) ? new camera(ctx) : camera(ctx);
-    expect(r.cam && typeof r.cam.install === 'function', `the factory returned ${typeof r.cam}, not a Polaroid`);
-    r.engine = r.cam;
+    expect(r.cam && typeof r.cam.onShutter === 'function', `the factory returned ${typeof r.cam}, not a Polaroid`);
+    r.engine = new ShutterEngine(r.cam, h.host, settings);
     r.rec = new Recorder(r.cam, h);
     r.kit.camera = r.cam;
     return r;

@@ -66,10 +66,13 @@ describe('the conformance kit', () => {
     assert.match(String((shutters?.error as Error)?.message), /modified snapshot/);
   });
 
-  it('catches a camera whose cancel() skips the final shutter', async () => {
+  it('catches a camera whose final shutter is never stored (its backend is gone after its cleanup)', async () => {
     class NoFinal extends MemoryCamera {
-      override async cancel(): Promise<void> {
-        await this.onClose();
+      private gone = false;
+      override onCleanup(): void { this.gone = true; }
+      override onShutter(snapshot: Snapshot): void {
+        if (this.gone) throw new Error('backend gone');
+        super.onShutter(snapshot);
       }
     }
     const results = await checkCameraConformance(NoFinal, { readBack: readRows });
@@ -223,6 +226,9 @@ describe('the conformance kit', () => {
       override onInstall(): void {
         calls.push(`install ${(this.options as { schema: string }).schema}`);
       }
+      override onClose(): void {
+        calls.push(`close ${(this.options as { schema: string }).schema}`);
+      }
     }
     const results = await checkCameraConformance(Schemed, {
       readBack: readRows, largeSnapshot: 100, options: { schema: 'default' },
@@ -232,13 +238,13 @@ describe('the conformance kit', () => {
         schemas.set(run, `s_${run}`);
         return { schema: `s_${run}` };
       },
-      teardown: ({ run, camera }) => { calls.push(`teardown ${run} ${camera?.health.status}`); },
+      teardown: ({ run, camera }) => { calls.push(`teardown ${run} ${camera instanceof Schemed}`); },
     });
     assert.deepEqual(failed(results), [], why(results));
     assert.deepEqual(calls, [
-      'setup lifecycle', 'install s_lifecycle', 'teardown lifecycle closed',
-      'setup eviction', 'install s_eviction', 'teardown eviction closed',
-      'setup large', 'install s_large', 'teardown large closed',
+      'setup lifecycle', 'install s_lifecycle', 'close s_lifecycle', 'teardown lifecycle true',
+      'setup eviction', 'install s_eviction', 'close s_eviction', 'teardown eviction true',
+      'setup large', 'install s_large', 'close s_large', 'teardown large true',
     ]);
   });
 });
