@@ -45,12 +45,14 @@ function packageJson(pkg: string, name: string, sources: EvcamSources): string {
     peerDependencies: { '@evcam/camera-api': api },
     dependencies: { zod: KERNEL.dependencies.zod },
     devDependencies: {
-      // An unpublished kernel: the copies it runs from, so `npm install` needs no registry for these.
-      '@evcam/camera-api': local['@evcam/camera-api'] ?? api,
-      '@evcam/camera-testkit': local['@evcam/camera-testkit'] ?? caret(KERNEL.version),
-      'evcam-kernel': local['evcam-kernel'] ?? caret(KERNEL.version),
+      '@evcam/camera-api': api,
+      '@evcam/camera-testkit': caret(KERNEL.version),
+      'evcam-kernel': caret(KERNEL.version),
       '@types/node': '^20.19.0',
       typescript: '~7.0.2',
+      // An unpublished kernel: the copies it runs from (and the evcam packages they need),
+      // so `npm install` needs no registry for these.
+      ...local,
     },
   }, null, 2)}\n`;
 }
