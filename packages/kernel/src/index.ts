@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 export * from '@evcam/camera-api';
-export { defineConfig, type EvcamConfig, type ResolvedConfig, type CameraEntry, type CameraSpec, type CameraFactory, type ComponentSpec } from './config/schema.js';
+export { defineConfig, type EvcamConfig, type ResolvedConfig, type CameraEntry, type CameraSpec, type CameraFactory, type ComponentSpec, type ModuleSpec } from './config/schema.js';
 export { loadConfig, mergeConfig, parseCameraOptions, type LoadedConfig } from './config/load.js';
 export { CeleryState, DEFAULT_STATE_LIMITS, type StateLimits } from './state/state.js';
 export { TaskRecord, WorkerRecord, type CeleryEvent } from './state/records.js';
@@ -11,10 +11,23 @@ export { decodeBody, checkEvent, type RawMessage } from './ingest/decode.js';
 export { openKombuEnvelope } from './ingest/kombu-envelope.js';
 export { SystemClock, SystemTimer, FakeClock } from './runtime/clock.js';
 export { createLogger, redactSecrets, redactUrls } from './runtime/logger.js';
-export { buildContainer, Kernel, BUILTIN_COMPONENTS } from './kernel.js';
-export { ShutterEngine, DEFAULT_POLAROID_SETTINGS, type ShutterEngineOptions } from './engine/shutter-engine.js';
+export { buildContainer, Kernel, type BuildOptions, type StartOptions } from './kernel.js';
+export { Ids, type ServiceId, type ServiceOf } from './container/ids.js';
+export type { State, Checkpointer as CheckpointerService, HttpServer, KernelParts, KernelService, DecodedEventSink, ComponentServices } from './container/services.js';
+export { runtimeModule, type RuntimeOptions } from './modules/runtime.js';
+export { stateModule } from './modules/state.js';
+export { ingestModule } from './modules/ingest.js';
+export { receiverModule, BUILTIN_RECEIVERS } from './modules/receiver.js';
+export { camerasModule } from './modules/cameras.js';
+export { checkpointModule } from './modules/checkpoint.js';
+export { httpModule } from './modules/http.js';
+export { Checkpointer, type CheckpointerDeps } from './checkpoint/checkpointer.js';
+export { HealthServer, healthDocument } from './http.js';
 export { OPEN_GATE, type ShutterGate } from './engine/gate.js';
+export { ShutterEngine, DEFAULT_POLAROID_SETTINGS, type ShutterEngineOptions } from './engine/shutter-engine.js';
 export { parseRate, TokenBucket } from './engine/rate.js';
+// The same inversify the kernel uses, so a user's ContainerModule binds into the kernel's container.
+export { ContainerModule } from 'inversify';
 export { resolveCamera, planCameras, BUILTIN_CAMERAS, SUPPORTED_API_VERSIONS } from './cameras/loader.js';
 export { ReplayClock, replayFile, type ReplaySummary } from './replay.js';
 export { parseAmqpUrl, brokerKind } from './receivers/broker-url.js';

@@ -109,8 +109,17 @@ export function mergeConfig(base: Record<string, unknown>, over: Record<string, 
   return out;
 }
 
-/** `--camera-option a.b=1` → { a: { b: 1 } }; values parse as JSON where they can. */
-export function parseCameraOptions(pairs: readonly string[]): Record<string, unknown> {
+/**
+ * A `--camera-option` value that reads as JSON (`123`, `true`, `["a"]`): both
+ * readings are kept, and the camera's optionsSchema decides (cameras/loader.ts):
+ * the JSON value where the schema accepts it, else the text as typed.
+ */
+export class CameraOptionText {
+  constructor(readonly text: string, readonly json: unknown) {}
+}
+
+/** `--camera-option a.b=1` → { a: { b: CameraOptionText('1', 1) } }; text that is not JSON stays a string. */
+export function parseCameraOptionFlags(pairs: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
@@ -121,7 +130,8 @@ export function parseCameraOptions(pairs: readonly string[]): Record<string, unk
     const text = pair.slice(eq + 1);
     let value: unknown = text;
     try {
-      value = JSON.parse(text);
+      const json: unknown = JSON.parse(text);
+      if (json !== text) value = new CameraOptionText(text, json);
     } catch { /* a plain string */ }
     let node = out;
     for (const key of keys.slice(0, -1)) {
@@ -131,6 +141,27 @@ export function parseCameraOptions(pairs: readonly string[]): Record<string, unk
     node[keys[keys.length - 1]] = value;
   }
   return out;
+}
+
+/** Options with every CameraOptionText read one way: as JSON, or (for the paths given) as the text typed. */
+export function readCameraOptions(options: unknown, asText: (path: readonly string[]) => boolean = () => false, path: string[] = []): unknown {
+  if (options instanceof CameraOptionText) return asText(path) ? options.text : options.json;
+  if (!isPlainObject(options)) return options;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) out[key] = readCameraOptions(value, asText, [...path, key]);
+  return out;
+}
+
+/** Paths of the CameraOptionText values in options. */
+export function cameraOptionTexts(options: unknown, path: string[] = []): string[][] {
+  if (options instanceof CameraOptionText) return [path];
+  if (!isPlainObject(options)) return [];
+  return Object.entries(options).flatMap(([key, value]) => cameraOptionTexts(value, [...path, key]));
+}
+
+/** `--camera-option a.b=1` → { a: { b: 1 } }; values parse as JSON where they can. */
+export function parseCameraOptions(pairs: readonly string[]): Record<string, unknown> {
+  return readCameraOptions(parseCameraOptionFlags(pairs)) as Record<string, unknown>;
 }
 
 function specName(item: unknown): unknown {

@@ -1,4 +1,5 @@
 import type { CameraClass, CameraContext, Polaroid, Rate } from '@evcam/camera-api';
+import type { ContainerModule } from 'inversify';
 import { z } from 'zod';
 
 /** A camera factory given directly in evcam.config.ts. */
@@ -28,6 +29,12 @@ export type ComponentSpec = string | (new (...args: any[]) => unknown);
 const isFunction = (v: unknown): boolean => typeof v === 'function';
 const cameraSpec = z.union([z.string().min(1), z.custom<CameraClass | CameraFactory>(isFunction, 'expected a camera name, path, class or factory')]);
 const componentSpec = z.union([z.string().min(1), z.custom<new (...args: any[]) => unknown>(isFunction, 'expected a name, module path or class')]);
+/** Duck-typed: a user's module may come from its own copy of inversify. */
+const isContainerModule = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && typeof (v as { load?: unknown }).load === 'function' && typeof (v as { id?: unknown }).id === 'number';
+/** A user ContainerModule: a module path (relative to the config file) or the module itself. */
+export type ModuleSpec = string | ContainerModule;
+const moduleSpec = z.union([z.string().min(1), z.custom<ContainerModule>(isContainerModule, 'expected a module path or an inversify ContainerModule')]);
 const seconds = z.number().positive();
 const rate = z.union([z.string(), z.number().nonnegative()]).nullable();
 
@@ -136,6 +143,11 @@ export const configSchema = z.strictObject({
     state: componentSpec.optional(),
     receiver: componentSpec.optional(),
   }).prefault({}),
+  /**
+   * inversify ContainerModules loaded after the kernel's own, so they can rebind
+   * any service (see docs/architecture.md, The container).
+   */
+  modules: z.array(moduleSpec).default([]),
   /** /healthz and /metrics; off unless a port is given. */
   http: z.strictObject({ port: z.number().int().nonnegative(), host: z.string().default('127.0.0.1') }).optional(),
   /** Crash recovery: the State saved to a local file (see README, Reliability). */

@@ -1,11 +1,11 @@
-import type { Kernel } from '../kernel.js';
+import type { KernelParts } from '../container/services.js';
 import { PrometheusText, type Labels } from './prometheus.js';
 
-const byCamera = (kernel: Kernel, pick: (h: Kernel['cameras'][number]['health']) => number | null): [Labels, number][] =>
+const byCamera = (kernel: KernelParts, pick: (h: KernelParts['cameras'][number]['health']) => number | null): [Labels, number][] =>
   kernel.cameras.map((c) => [{ camera: c.name }, pick(c.health) ?? 0]);
 
 /** Everything /metrics exposes, read from the live objects at scrape time (nothing is bumped per event here). */
-export function renderMetrics(kernel: Kernel): string {
+export function renderMetrics(kernel: KernelParts): string {
   const m = kernel.ingestor.metrics;
   const receiver = kernel.receiver.health();
   const duplicates = (kernel.receiver as { duplicates?: number }).duplicates ?? 0;
