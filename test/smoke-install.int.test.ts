@@ -147,10 +147,9 @@ describe('installed from the packed tarballs, outside this repository', { timeou
     for (const command of ['run', 'replay', 'dump', 'new-camera']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`), help.out);
   });
 
-  it('`npx evcam-kernel --help` shows the default command\'s flags, like `celery events --help`',
-    { todo: 'CONTAINER (issue 19 item 3): remove this todo when --help lists the run flags' }, () => {
-      for (const flag of ['--camera', '--camera-option', '--frequency', '--broker']) assert.match(help.stdout, new RegExp(flag), help.out);
-    });
+  it('`npx evcam-kernel --help` shows the default command\'s flags, like `celery events --help`', () => {
+    for (const flag of ['--camera', '--camera-option', '--frequency', '--broker']) assert.match(help.stdout, new RegExp(flag), help.out);
+  });
 
   it('replays a capture through the file camera, storing the State Celery computed', () => {
     const run = kernel(app, 'replay', CAPTURE, '--camera', 'file', '--camera-option', 'dir=./snapshots');
@@ -167,12 +166,11 @@ describe('installed from the packed tarballs, outside this repository', { timeou
     assertHoldsGolden(taskStates(join(app, 'smoke.jsonl')), 'evcam-camera-smoke');
   });
 
-  it('finds a third-party camera installed as @scope/evcam-camera-NAME by --camera NAME',
-    { todo: 'CONTAINER (issue 19): the loader\'s @scope/evcam-camera-NAME discovery is not on main yet' }, () => {
-      const run = kernel(app, 'replay', CAPTURE, '--camera', 'scoped', '--camera-option', 'file=./scoped.jsonl');
-      assert.equal(run.code, 0, run.out);
-      assertHoldsGolden(taskStates(join(app, 'scoped.jsonl')), '@acme/evcam-camera-scoped');
-    });
+  it('finds a third-party camera installed as @scope/evcam-camera-NAME by --camera NAME', () => {
+    const run = kernel(app, 'replay', CAPTURE, '--camera', 'scoped', '--camera-option', 'file=./scoped.jsonl');
+    assert.equal(run.code, 0, run.out);
+    assertHoldsGolden(taskStates(join(app, 'scoped.jsonl')), '@acme/evcam-camera-scoped');
+  });
 
   it('new-camera NAME → npm install → npm test, without the registry for evcam packages → loaded by the kernel', async () => {
     const created = kernel(app, 'new-camera', 'made-here');
