@@ -91,7 +91,7 @@ describe('every workspace package is publishable as packed', () => {
         assert.equal(pkg.type, 'module');
         assert.ok(typeof pkg.description === 'string' && pkg.description.length > 10, 'a description');
         assert.match(pkg.engines?.node ?? '', />=\s*20/, 'engines.node');
-        assert.deepEqual(pkg.repository, { type: 'git', url: REPOSITORY, directory: ws.dir }, 'repository with its directory');
+        assert.deepEqual(pkg.repository, { type: 'git', url: REPOSITORY, directory: ws.dir }, 'repository with its directory (node scripts/package-metadata.mjs sets it)');
         assert.ok(typeof pkg.homepage === 'string' && pkg.homepage.startsWith('https://'), 'homepage');
         const api = pkg.peerDependencies?.['@evcam/camera-api'];
         if (api !== undefined) assert.match(api, /^\^\d+\.\d+\.\d+$/, 'the camera-api peer is a caret range, like the docs tell authors');
@@ -100,7 +100,7 @@ describe('every workspace package is publishable as packed', () => {
       it('ships a README, the LICENSE, and nothing a user would not want', () => {
         const files = packed.get(name)!.files.map((f) => f.path);
         assert.ok(files.includes('README.md'), 'README.md');
-        assert.ok(files.includes('LICENSE'), `LICENSE (cp LICENSE ${ws.dir}/)`);
+        assert.ok(files.includes('LICENSE'), `LICENSE (node scripts/package-metadata.mjs copies it in)`);
         assert.equal(readFileSync(join(ROOT, ws.dir, 'LICENSE'), 'utf8'), ROOT_LICENSE, `${ws.dir}/LICENSE differs from the root LICENSE`);
         const unwanted = files.flatMap((path) => FORBIDDEN.filter(([re]) => re.test(path)).map(([, why]) => `${path}: ${why}`));
         if (!exportsTesting(ws.pkg)) {
