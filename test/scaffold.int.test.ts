@@ -89,7 +89,7 @@ describe('evcam-kernel new-camera', () => {
     const out = run.stdout + run.stderr;
     assert.equal(run.status, 0, out);
     assert.match(out, /ok 1 - camera conformance: lake-house/);
-    assert.match(out, /# pass 8\n# fail 0/);
+    assert.match(out, /# pass 10\n# fail 0/);
     assert.ok(existsSync(join(pkgDir, 'dist', 'index.js')));
   });
 

@@ -65,3 +65,46 @@ export function orderProblems(stored: readonly Snapshot[]): string | null {
   }
   return null;
 }
+
+/** What a backend does with a task the State evicted: see ConformanceOptions.eviction. */
+export type EvictionRule = 'keep' | 'drop';
+
+const stateOf = (held: BackendView['tasks'][string]): string | undefined => (typeof held === 'string' ? held : held?.state);
+
+/**
+ * After a run through a State too small for the stream: what the backend holds for the
+ * tasks that left the State. `keep`: every task ever stored, in its last stored state.
+ * `drop`: none of them. Unset: each one either gone or in its last stored state.
+ * Tasks still in the State must match the last stored snapshot in every case.
+ */
+export function evictionProblems(view: BackendView | null | undefined, stored: readonly Snapshot[], rule?: EvictionRule): string | null {
+  const last = stored[stored.length - 1];
+  if (last === undefined) return 'no snapshot was stored';
+  const current = backendProblems(view, last);
+  if (current !== null) return current;
+  // The last state each task was stored in (the kit may iterate whole snapshots; cameras should not).
+  const lastStored = new Map<string, string>();
+  for (const snapshot of stored) for (const [uuid, task] of Object.entries(snapshot.tasks)) lastStored.set(uuid, task.state);
+  const evicted = [...lastStored.keys()].filter((uuid) => last.tasks[uuid] === undefined);
+  if (evicted.length === 0) return `no stored task was evicted (${lastStored.size} stored, ${Object.keys(last.tasks).length} in the State): the kit's eviction run did not evict`;
+  const removedSeen = stored.some((s) => s.removed !== undefined);
+  const problems: string[] = [];
+  for (const uuid of evicted) {
+    const state = stateOf(view!.tasks[uuid]);
+    const want = lastStored.get(uuid)!;
+    if (rule === 'drop') {
+      if (state !== undefined) problems.push(`evicted task ${uuid} is still in the backend (${state})`);
+    } else if (state === undefined) {
+      if (rule === 'keep') problems.push(`evicted task ${uuid} (${want} when last stored) is gone from the backend`);
+    } else if (state !== want) {
+      problems.push(`evicted task ${uuid} is ${state} in the backend but was ${want} when last stored`);
+    }
+  }
+  if (problems.length === 0) return null;
+  const fix = rule === 'drop'
+    ? (removedSeen ? 'delete the ids snapshot.removed.tasks lists' : 'this kernel\'s snapshots carry no `removed`: write the whole State (snapshot.tasks), or set eviction: \'keep\'')
+    : rule === 'keep'
+      ? 'eviction from memory is not deletion: do not delete tasks missing from snapshot.tasks (or set eviction: \'drop\' if the backend mirrors the State)'
+      : 'an evicted task must keep the state it was last stored in';
+  return `${evicted.length} of ${lastStored.size} stored tasks were evicted from the State: ${listed(problems)}; ${fix}`;
+}

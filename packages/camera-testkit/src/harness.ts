@@ -1,5 +1,5 @@
 import { silentLogger, type CameraHost, type Logger, type Snapshot } from '@evcam/camera-api';
-import { CeleryState, FakeClock, Ingestor } from 'evcam-kernel';
+import { CeleryState, FakeClock, Ingestor, type StateLimits } from 'evcam-kernel';
 import { DEFAULT_FIXTURE, deliver, readDeliveries, type Delivery } from './fixture.js';
 
 /**
@@ -17,9 +17,10 @@ export class Harness {
   /** Seconds the kit added on top of the recording (tick()), so receive times stay in order. */
   private shift = 0;
 
-  constructor(fixture: string, logger: Logger) {
-    this.deliveries = readDeliveries(fixture);
-    this.state = new CeleryState({}, logger);
+  /** `fixture`: a capture file, or deliveries already read; `limits`: the State's LRU limits (Celery's defaults). */
+  constructor(fixture: string | Delivery[], logger: Logger, limits: Partial<StateLimits> = {}) {
+    this.deliveries = typeof fixture === 'string' ? readDeliveries(fixture) : fixture;
+    this.state = new CeleryState(limits, logger);
     this.ingestor = new Ingestor(this.state, logger);
     this.clock = new FakeClock(this.deliveries[0].at);
     const { state, clock, ingestor } = this;

@@ -1,6 +1,6 @@
 export { runCameraConformance, checkCameraConformance, type ConformanceResult } from './run.js';
-export { conformance, type CameraUnderTest, type ConformanceOptions, type KitContext, type Step } from './conformance.js';
-export { backendProblems, incrementalProblems, orderProblems, type BackendView } from './checks.js';
+export { autoFreq, conformance, type CameraUnderTest, type ConformanceOptions, type KitContext, type KitRun, type SetupContext, type Step } from './conformance.js';
+export { backendProblems, evictionProblems, incrementalProblems, orderProblems, type BackendView, type EvictionRule } from './checks.js';
 export { fixtureSnapshot, Harness } from './harness.js';
 export { FakeHost } from './fake-host.js';
 export { DEFAULT_FIXTURE, readDeliveries, deliver, type Delivery } from './fixture.js';

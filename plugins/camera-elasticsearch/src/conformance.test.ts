@@ -13,6 +13,9 @@ runCameraConformance(ElasticsearchCamera, {
   readBack: () => ({
     tasks: Object.fromEntries([...(es.docs.get('evcam-tasks') ?? new Map())].map(([id, doc]) => [id, doc as { state: string }])),
   }),
+  // An index of record: a task evicted from memory stays as last indexed. Each kit run starts empty.
+  eviction: 'keep',
+  setup: () => { es.docs.clear(); },
   breakBackend: () => { es.mode = 'unavailable'; },
   repairBackend: () => { es.mode = 'up'; },
 });

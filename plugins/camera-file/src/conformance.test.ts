@@ -7,7 +7,8 @@ const snapshots = ({ dir }: KitContext): string => join(dir, 'snapshots');
 
 runCameraConformance(FileCamera, {
   options: { dir: './snapshots' },
-  // The newest stored State: the last keyframe plus its deltas.
+  // The newest stored State: the last keyframe plus its deltas; a task evicted from memory leaves it.
+  eviction: 'drop',
   readBack: (kit) => rebuildState(snapshots(kit)),
   // A regular file where the directory was: every write fails with ENOTDIR until repaired.
   breakBackend: (kit) => {
