@@ -16,6 +16,7 @@ export const BUILTIN_CAMERAS: Readonly<Record<string, string>> = {
   file: '@evcam/camera-file',
   s3: '@evcam/camera-s3',
   elasticsearch: '@evcam/camera-elasticsearch',
+  prometheus: '@evcam/camera-prometheus',
 };
 
 /** A camera ready to be constructed: what the loader found plus its validated options. */

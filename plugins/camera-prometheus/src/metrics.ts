@@ -1,0 +1,465 @@
+import type { FoldedEvent, Logger } from '@evcam/camera-api';
+import { formatNumber, HistogramChild, leLabels } from './histogram.js';
+import { escapeLabel, exceptionClass, hostnameGrouper, LabelTable } from './labels.js';
+import type { PrometheusCameraOptions } from './options.js';
+import { parseEta, Phase, TaskTable } from './task-table.js';
+import { WorkerRecord } from './workers.js';
+
+/** The task-event counters, in celery-exporter's order. */
+const COUNTERS = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
+type CounterName = (typeof COUNTERS)[number];
+
+const HELP: Record<CounterName, string> = {
+  sent: 'Sent when a task message is published.',
+  received: 'Sent when the worker receives a task.',
+  started: 'Sent just before the worker executes the task.',
+  succeeded: 'Sent if the task executed successfully.',
+  failed: 'Sent if the execution of the task failed.',
+  retried: 'Sent if the task failed, but will be retried in the future.',
+  revoked: 'Sent if the task has been revoked.',
+  rejected: 'The task was rejected by the worker, possibly to be re-queued or moved to a dead letter queue.',
+};
+
+/** One (name, hostname, queue_name) label set: its counters and runtime histogram, labels pre-rendered. */
+export class TaskSeries {
+  sent = 0;
+  received = 0;
+  started = 0;
+  succeeded = 0;
+  retried = 0;
+  revoked = 0;
+  rejected = 0;
+  /** task-failed counts by exception class index (parallel arrays: no object per failure). */
+  readonly failedExceptions: number[] = [];
+  readonly failedCounts: number[] = [];
+  /** Seen by a worker-side event: its counters are exposed at 0 too, as celery-exporter does. */
+  workerSide = false;
+  runtime: HistogramChild | null = null;
+
+  constructor(readonly labels: string, readonly labelsPrefix: string, readonly host: number) {}
+
+  failed(exception: number): void {
+    const list = this.failedExceptions;
+    for (let i = 0; i < list.length; i++) {
+      if (list[i] === exception) { this.failedCounts[i]++; return; }
+    }
+    list.push(exception);
+    this.failedCounts.push(1);
+  }
+}
+
+/** Queue wait of one (name, queue_name): since task-sent and since task-received. */
+class WaitSeries {
+  constructor(readonly labelsPrefix: string, readonly sent: HistogramChild, readonly received: HistogramChild) {}
+}
+
+const MAX_EXCEPTION_CACHE = 1024;
+
+/**
+ * The cluster's metrics, counted event by event (onEvent) and rendered in the
+ * Prometheus text format on scrape. Counting a known label set allocates nothing:
+ * label values are interned to indexes, series are found through arrays indexed by
+ * them, and a task's timings live in the TaskTable's typed arrays.
+ */
+export class ClusterMetrics {
+  readonly names: LabelTable;
+  readonly hosts: LabelTable;
+  readonly queues: LabelTable;
+  readonly exceptions: LabelTable;
+  readonly tasks: TaskTable;
+  readonly workers = new Map<string, WorkerRecord>();
+  /** Every task series, in creation order (the render order). */
+  series: TaskSeries[] = [];
+  /** series by name index, then host index * queueStride + queue index. */
+  private seriesIndex: (TaskSeries | undefined)[][] = [];
+  private readonly waits: (WaitSeries | undefined)[][] = [];
+  private readonly waitList: WaitSeries[] = [];
+  private readonly queueStride: number;
+  private readonly genericHost: number;
+  private readonly unknownName: number;
+  private readonly defaultQueue: number;
+  /** exception string → class index, bounded (messages vary; classes do not). */
+  private readonly exceptionCache = new Map<string, number>();
+  /** Last seen (kernel clock) of each host label, for purging gone workers. */
+  private readonly hostLastSeen: number[] = [];
+  /** Queue depths from the host (null: unknown to the broker), refreshed each shutter. */
+  queueDepths: Record<string, number | null> = {};
+  private readonly runtimeLe: string[];
+  private readonly waitLe: string[];
+  private readonly p: string;
+
+  constructor(private readonly options: PrometheusCameraOptions, private readonly logger: Logger, private readonly now: () => number) {
+    this.names = new LabelTable(options.maxTaskNames);
+    this.hosts = new LabelTable(options.maxHostnames, 'other', hostnameGrouper(options.hostnamePattern));
+    this.queues = new LabelTable(options.maxQueues);
+    this.exceptions = new LabelTable(options.maxExceptions);
+    this.tasks = new TaskTable(options.maxTrackedTasks);
+    this.queueStride = options.maxQueues + 1;
+    this.unknownName = this.names.get('unknown');
+    this.genericHost = -1;
+    if (options.genericHostnameTaskSent || options.genericHostnameWorkerTask) this.genericHost = this.hosts.get('generic');
+    this.defaultQueue = this.queues.get(options.defaultQueueName);
+    for (const q of options.queues) this.queues.get(q);
+    this.runtimeLe = leLabels(options.buckets);
+    this.waitLe = leLabels(options.queueWaitBuckets);
+    this.p = options.metricPrefix;
+  }
+
+  // ---- counting (the hot path) -------------------------------------------------------
+
+  onEvent(ev: FoldedEvent): void {
+    const type = ev.type;
+    if (type.charCodeAt(0) === 116 /* t */) this.taskEvent(type, ev);
+    else if (type === 'worker-heartbeat' || type === 'worker-online' || type === 'worker-offline') this.workerEvent(type, ev);
+  }
+
+  private taskEvent(type: string, ev: FoldedEvent): void {
+    const uuid = ev.uuid;
+    if (typeof uuid !== 'string') return;
+    const tasks = this.tasks;
+    const s = tasks.slot(uuid);
+    const name = ev.name;
+    if (typeof name === 'string') tasks.name[s] = this.names.get(name);
+    const nameIdx = tasks.name[s] < 0 ? this.unknownName : tasks.name[s];
+    const hostname = typeof ev.hostname === 'string' ? ev.hostname : '';
+    const at = typeof ev.timestamp === 'number' ? ev.timestamp : NaN;
+    switch (type) {
+      case 'task-sent': {
+        const queue = ev.queue;
+        if (typeof queue === 'string') tasks.queue[s] = this.queues.get(queue);
+        tasks.sent[s] = at;
+        tasks.eta[s] = parseEta(ev.eta);
+        tasks.advance(s, Phase.SENT);
+        const host = this.options.genericHostnameTaskSent ? this.genericHost : this.hostOf(hostname);
+        this.seriesFor(nameIdx, host, this.queueOf(s)).sent++;
+        return;
+      }
+      case 'task-received': {
+        tasks.received[s] = at;
+        if (ev.eta !== undefined) tasks.eta[s] = parseEta(ev.eta);
+        tasks.advance(s, Phase.RECEIVED);
+        this.workerSeries(nameIdx, hostname, s).received++;
+        return;
+      }
+      case 'task-started': {
+        tasks.started[s] = at;
+        tasks.advance(s, Phase.STARTED);
+        this.observeWait(nameIdx, s, at);
+        this.workerSeries(nameIdx, hostname, s).started++;
+        const worker = this.workers.get(hostname);
+        if (worker !== undefined) worker.started++;
+        else this.newWorker(hostname).started++;
+        return;
+      }
+      case 'task-succeeded': {
+        tasks.advance(s, Phase.DONE);
+        const series = this.workerSeries(nameIdx, hostname, s);
+        series.succeeded++;
+        const runtime = ev.runtime;
+        if (typeof runtime === 'number') (series.runtime ??= new HistogramChild(this.options.buckets)).observe(runtime);
+        return;
+      }
+      case 'task-failed':
+        tasks.advance(s, Phase.DONE);
+        this.workerSeries(nameIdx, hostname, s).failed(this.exceptionOf(ev.exception));
+        return;
+      case 'task-retried':
+        tasks.phase[s] = Phase.RETRY;
+        this.workerSeries(nameIdx, hostname, s).retried++;
+        return;
+      case 'task-revoked':
+        tasks.advance(s, Phase.DONE);
+        this.workerSeries(nameIdx, hostname, s).revoked++;
+        return;
+      case 'task-rejected':
+        tasks.advance(s, Phase.DONE);
+        this.workerSeries(nameIdx, hostname, s).rejected++;
+        return;
+      default:
+        return; // task-* types Celery does not define: folded by the State, not counted here
+    }
+  }
+
+  private workerEvent(type: string, ev: FoldedEvent): void {
+    const hostname = typeof ev.hostname === 'string' ? ev.hostname : '';
+    const worker = this.workers.get(hostname) ?? this.newWorker(hostname);
+    const at = typeof ev.local_received === 'number' ? ev.local_received : this.now();
+    this.hostLastSeen[worker.group] = at;
+    if (worker.observe(type, ev.processed, ev.pid, ev.active, ev.freq, at)) this.maybeWarnLoss(worker, at);
+  }
+
+  private newWorker(hostname: string): WorkerRecord {
+    const worker = new WorkerRecord(hostname, this.hostOf(hostname));
+    this.workers.set(hostname, worker);
+    return worker;
+  }
+
+  private maybeWarnLoss(worker: WorkerRecord, now: number): void {
+    if (now - worker.lastWarnAt < this.options.lossWarnInterval) return;
+    worker.lastWarnAt = now;
+    const lost = worker.missing - worker.warnedMissing;
+    worker.warnedMissing = worker.missing;
+    this.logger.warn({
+      hostname: worker.hostname, missing: worker.missing, newlyMissing: lost, expected: worker.expected,
+      ratio: worker.expected > 0 ? worker.missing / worker.expected : 0,
+    }, 'task-started events of this worker never reached evcam (its heartbeats count more started tasks than were folded): ' +
+      "the event queue dropped them. Use no-loss mode (--queue NAME), raise receiver.queueTtl, or scale the consumer; see evcam_events_missing_total");
+  }
+
+  private hostOf(hostname: string): number {
+    return this.hosts.get(hostname);
+  }
+
+  private queueOf(s: number): number {
+    const q = this.tasks.queue[s];
+    return q < 0 ? this.defaultQueue : q;
+  }
+
+  private workerSeries(nameIdx: number, hostname: string, s: number): TaskSeries {
+    const host = this.options.genericHostnameWorkerTask ? this.genericHost : this.hostOf(hostname);
+    const series = this.seriesFor(nameIdx, host, this.queueOf(s));
+    series.workerSide = true;
+    return series;
+  }
+
+  private seriesFor(nameIdx: number, host: number, queue: number): TaskSeries {
+    const byName = this.seriesIndex[nameIdx] ??= [];
+    const key = host * this.queueStride + queue;
+    const known = byName[key];
+    if (known !== undefined) return known;
+    const labels = `name="${this.names.escaped[nameIdx]}",hostname="${this.hosts.escaped[host]}",queue_name="${this.queues.escaped[queue]}"`;
+    const series = new TaskSeries(labels, `{${labels}`, host);
+    byName[key] = series;
+    this.series.push(series);
+    this.hostLastSeen[host] = this.now();
+    return series;
+  }
+
+  private exceptionOf(exception: unknown): number {
+    if (typeof exception !== 'string') return this.exceptions.get('UnknownException');
+    const known = this.exceptionCache.get(exception);
+    if (known !== undefined) return known;
+    const idx = this.exceptions.get(exceptionClass(exception));
+    if (this.exceptionCache.size >= MAX_EXCEPTION_CACHE) this.exceptionCache.clear();
+    this.exceptionCache.set(exception, idx);
+    return idx;
+  }
+
+  /** Queue wait up to task-started, less a deliberate delay (eta/countdown, retry backoff). */
+  private observeWait(nameIdx: number, s: number, startedAt: number): void {
+    if (startedAt !== startedAt) return;
+    const tasks = this.tasks;
+    const sent = tasks.sent[s];
+    const received = tasks.received[s];
+    if (sent !== sent && received !== received) return;
+    const queue = this.queueOf(s);
+    const byName = this.waits[nameIdx] ??= [];
+    let wait = byName[queue];
+    if (wait === undefined) {
+      const prefix = `{name="${this.names.escaped[nameIdx]}",queue_name="${this.queues.escaped[queue]}"`;
+      wait = new WaitSeries(prefix, new HistogramChild(this.options.queueWaitBuckets), new HistogramChild(this.options.queueWaitBuckets));
+      byName[queue] = wait;
+      this.waitList.push(wait);
+    }
+    const eta = tasks.eta[s];
+    // Clock skew between client and worker can make a wait negative: it is 0.
+    if (sent === sent) wait.sent.observe(Math.max(0, startedAt - (eta > sent ? eta : sent)));
+    if (received === received) wait.received.observe(Math.max(0, startedAt - (eta > received ? eta : received)));
+  }
+
+  // ---- housekeeping (each shutter) ----------------------------------------------------
+
+  /** Remove the series of hostname labels not heard from for purgeOfflineWorkerMetrics seconds. */
+  purgeGoneWorkers(now: number): string[] {
+    const after = this.options.purgeOfflineWorkerMetrics;
+    if (!(after > 0)) return [];
+    const gone = new Set<number>();
+    for (const worker of this.workers.values()) {
+      const last = this.hostLastSeen[worker.group] ?? worker.lastSeen;
+      if (now - last > after) gone.add(worker.group);
+    }
+    if (gone.size === 0) return [];
+    for (const [hostname, worker] of this.workers) if (gone.has(worker.group)) this.workers.delete(hostname);
+    this.series = this.series.filter((series) => !gone.has(series.host));
+    this.seriesIndex = this.seriesIndex.map((byName) => {
+      if (byName === undefined) return byName;
+      for (let key = 0; key < byName.length; key++) {
+        const series = byName[key];
+        if (series !== undefined && gone.has(series.host)) byName[key] = undefined;
+      }
+      return byName;
+    });
+    return [...gone].map((g) => this.hosts.values[g]);
+  }
+
+  /** Queues to ask the broker about: learned from task-sent events and the `queues` option. */
+  knownQueues(): string[] {
+    return this.queues.values.filter((q) => q !== 'other');
+  }
+
+  // ---- rendering (on scrape) ----------------------------------------------------------
+
+  /** The whole exposition, in the Prometheus text format 0.0.4. */
+  render(now: number): string {
+    const out: string[] = [];
+    this.renderTaskCounters(out);
+    this.renderRuntime(out);
+    this.renderWaits(out);
+    this.renderTaskGauges(out, now);
+    this.renderWorkers(out, now);
+    this.renderQueues(out);
+    return out.join('');
+  }
+
+  private header(out: string[], name: string, type: string, help: string): void {
+    out.push(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
+  }
+
+  private renderTaskCounters(out: string[]): void {
+    const p = this.p;
+    for (const counter of COUNTERS) {
+      const family = `${p}task_${counter}`;
+      this.header(out, `${family}_total`, 'counter', HELP[counter]);
+      const line = `${family}_total{`;
+      for (const series of this.series) {
+        if (counter === 'failed') {
+          if (!series.workerSide) continue;
+          const exc = series.failedExceptions;
+          if (exc.length === 0) out.push(`${line}${series.labels},exception=""} 0\n`);
+          for (let i = 0; i < exc.length; i++) {
+            out.push(`${line}${series.labels},exception="${this.exceptions.escaped[exc[i]]}"} ${series.failedCounts[i]}\n`);
+          }
+          continue;
+        }
+        const value = series[counter];
+        // task-sent series exist only when counted (clients' hostnames are many); the rest at 0 too
+        if (counter === 'sent' ? value === 0 : !series.workerSide) continue;
+        out.push(`${line}${series.labels}} ${value}\n`);
+      }
+    }
+  }
+
+  private renderHistogram(out: string[], family: string, prefix: string, h: HistogramChild, le: string[]): void {
+    let cumulative = 0;
+    for (let i = 0; i < le.length; i++) {
+      cumulative += h.counts[i];
+      out.push(`${family}_bucket${prefix},le="${le[i]}"} ${cumulative}\n`);
+    }
+    out.push(`${family}_sum${prefix}} ${formatNumber(h.sum)}\n${family}_count${prefix}} ${h.count}\n`);
+  }
+
+  private renderRuntime(out: string[]): void {
+    const family = `${this.p}task_runtime`;
+    this.header(out, family, 'histogram', 'Histogram of task runtime measurements.');
+    for (const series of this.series) {
+      if (series.runtime !== null) this.renderHistogram(out, family, series.labelsPrefix, series.runtime, this.runtimeLe);
+    }
+  }
+
+  private renderWaits(out: string[]): void {
+    const family = `${this.p}task_queue_wait_seconds`;
+    this.header(out, family, 'histogram',
+      'Time from task-sent (since="sent") or task-received (since="received") to task-started, less a deliberate eta/countdown delay.');
+    for (const wait of this.waitList) {
+      if (wait.sent.count > 0) this.renderHistogram(out, family, `${wait.labelsPrefix},since="sent"`, wait.sent, this.waitLe);
+      if (wait.received.count > 0) this.renderHistogram(out, family, `${wait.labelsPrefix},since="received"`, wait.received, this.waitLe);
+    }
+  }
+
+  /** Gauges computed from the task table: tasks stuck in STARTED, oldest waiting task per queue. */
+  private renderTaskGauges(out: string[], now: number): void {
+    const tasks = this.tasks;
+    const stuck = new Float64Array(this.names.size);
+    const oldest = new Float64Array(this.queues.size).fill(Infinity);
+    const stuckBefore = now - this.options.stuckAfter;
+    for (let s = 0; s < tasks.capacity; s++) {
+      const phase = tasks.phase[s];
+      if (phase === Phase.STARTED) {
+        if (tasks.started[s] < stuckBefore) stuck[tasks.name[s] < 0 ? this.unknownName : tasks.name[s]]++;
+      } else if (phase === Phase.SENT || phase === Phase.RECEIVED) {
+        const since = tasks.sent[s] === tasks.sent[s] ? tasks.sent[s] : tasks.received[s];
+        const eta = tasks.eta[s];
+        const waitingSince = eta > since ? eta : since;
+        const q = this.queueOf(s);
+        if (waitingSince < oldest[q]) oldest[q] = waitingSince;
+      }
+    }
+    const p = this.p;
+    this.header(out, `${p}tasks_stuck`, 'gauge', `Tasks in STARTED for longer than ${this.options.stuckAfter} s (stuckAfter), by task name.`);
+    for (let n = 0; n < stuck.length; n++) out.push(`${p}tasks_stuck{name="${this.names.escaped[n]}"} ${stuck[n]}\n`);
+    this.header(out, `${p}queue_oldest_waiting_age_seconds`, 'gauge',
+      'Age of the oldest task sent to (or received from) this queue and not started yet; 0 when none waits.');
+    for (let q = 0; q < oldest.length; q++) {
+      const age = oldest[q] === Infinity ? 0 : Math.max(0, now - oldest[q]);
+      out.push(`${p}queue_oldest_waiting_age_seconds{queue_name="${this.queues.escaped[q]}"} ${formatNumber(age)}\n`);
+    }
+  }
+
+  /** Worker gauges and loss counters by hostname label (workers grouped by hostnamePattern add up). */
+  private renderWorkers(out: string[], now: number): void {
+    const n = this.hosts.size;
+    const up = new Float64Array(n).fill(-1);
+    const active = new Float64Array(n);
+    const age = new Float64Array(n).fill(Infinity);
+    const missing = new Float64Array(n);
+    const expected = new Float64Array(n);
+    for (const worker of this.workers.values()) {
+      const g = worker.group;
+      if (worker.lastHeartbeat !== worker.lastHeartbeat) continue; // only task events so far
+      const alive = worker.up(now, this.options.workerTimeout);
+      up[g] = Math.max(up[g], alive ? 1 : 0);
+      if (alive) active[g] += worker.active;
+      age[g] = Math.min(age[g], Math.max(0, now - worker.lastHeartbeat));
+      missing[g] += worker.missing;
+      expected[g] += worker.expected;
+    }
+    const p = this.p;
+    const hosts = this.hosts.escaped;
+    const withHeartbeat: number[] = [];
+    for (let g = 0; g < n; g++) if (up[g] >= 0) withHeartbeat.push(g);
+    this.header(out, `${p}worker_up`, 'gauge', 'Indicates if a worker has recently sent a heartbeat.');
+    for (const g of withHeartbeat) out.push(`${p}worker_up{hostname="${hosts[g]}"} ${up[g]}\n`);
+    this.header(out, `${p}worker_tasks_active`, 'gauge', 'The number of tasks the worker is currently processing');
+    for (const g of withHeartbeat) out.push(`${p}worker_tasks_active{hostname="${hosts[g]}"} ${active[g]}\n`);
+    this.header(out, `${p}worker_last_heartbeat_age_seconds`, 'gauge', 'Seconds since the last heartbeat (or worker-online/offline) of the worker was received.');
+    for (const g of withHeartbeat) out.push(`${p}worker_last_heartbeat_age_seconds{hostname="${hosts[g]}"} ${formatNumber(age[g])}\n`);
+    this.header(out, 'evcam_events_missing_total', 'counter',
+      "task-started events a worker published (growth of its heartbeats' processed count) that evcam never received.");
+    for (const g of withHeartbeat) out.push(`evcam_events_missing_total{hostname="${hosts[g]}"} ${missing[g]}\n`);
+    this.header(out, 'evcam_events_expected_total', 'counter',
+      'task-started events a worker published since evcam first heard from it (the base of the missing ratio).');
+    for (const g of withHeartbeat) out.push(`evcam_events_expected_total{hostname="${hosts[g]}"} ${expected[g]}\n`);
+    this.header(out, 'evcam_events_missing_ratio', 'gauge', 'evcam_events_missing_total / evcam_events_expected_total (0 when nothing was expected).');
+    for (const g of withHeartbeat) out.push(`evcam_events_missing_ratio{hostname="${hosts[g]}"} ${formatNumber(expected[g] > 0 ? missing[g] / expected[g] : 0)}\n`);
+  }
+
+  private renderQueues(out: string[]): void {
+    const p = this.p;
+    this.header(out, `${p}queue_length`, 'gauge', 'The number of message in broker queue.');
+    for (const queue of this.knownQueues()) {
+      const depth = this.queueDepths[queue];
+      if (typeof depth === 'number') out.push(`${p}queue_length{queue_name="${escapeLabel(queue)}"} ${depth}\n`);
+    }
+    this.header(out, 'evcam_prometheus_label_overflow_total', 'counter',
+      'Events counted under an "other" label value because a cardinality cap (maxTaskNames, maxHostnames, maxQueues) was reached.');
+    out.push(`evcam_prometheus_label_overflow_total{label="name"} ${this.names.overflowCount}\n`);
+    out.push(`evcam_prometheus_label_overflow_total{label="hostname"} ${this.hosts.overflowCount}\n`);
+    out.push(`evcam_prometheus_label_overflow_total{label="queue_name"} ${this.queues.overflowCount}\n`);
+    out.push(`evcam_prometheus_label_overflow_total{label="exception"} ${this.exceptions.overflowCount}\n`);
+    this.header(out, 'evcam_prometheus_tracked_tasks', 'gauge', 'Tasks whose timings the camera remembers (at most maxTrackedTasks).');
+    out.push(`evcam_prometheus_tracked_tasks ${this.tasks.size}\n`);
+  }
+
+  /** Loss figures for /healthz. */
+  loss(): { missing: number; expected: number; ratio: number; workers: Record<string, { missing: number; expected: number }> } {
+    let missing = 0;
+    let expected = 0;
+    const workers: Record<string, { missing: number; expected: number }> = {};
+    for (const w of this.workers.values()) {
+      missing += w.missing;
+      expected += w.expected;
+      if (w.missing > 0) workers[w.hostname] = { missing: w.missing, expected: w.expected };
+    }
+    return { missing, expected, ratio: expected > 0 ? missing / expected : 0, workers };
+  }
+}
