@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Makes this machine ready for `npm test`: Debian's Celery for the end-to-end
-# tests, and RabbitMQ + Redis on loopback (started only when not already up).
+# tests, Chromium and Prometheus, and RabbitMQ, Redis and PostgreSQL on loopback
+# (started only when not already up).
 set -uo pipefail
 
 say() { printf 'test-env: %s\n' "$*" >&2; }
 
-if ! /usr/bin/python3 -c 'import celery, redis' 2>/dev/null; then
-  say "installing Debian's python3-celery and python3-redis (real Celery workers for the end-to-end tests)"
+# Debian packages the tests drive for real: Celery workers, headless Chromium, promtool/prometheus.
+missing=()
+/usr/bin/python3 -c 'import celery, redis' 2>/dev/null || missing+=(python3-celery python3-redis)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
   if [ "$(id -u)" = 0 ]; then
-    (apt-get install -y -q python3-celery python3-redis >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q python3-celery python3-redis >/dev/null; }) \
-      || say "could not install python3-celery; the tests that need real workers will fail"
+    export DEBIAN_FRONTEND=noninteractive
+    (apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null; }) \
+      || say "could not install ${missing[*]}; the tests that need them will fail"
   else
-    say "not root: run 'sudo apt-get install -y python3-celery python3-redis' first"
+    say "not root: run 'sudo apt-get install -y ${missing[*]}' first"
   fi
 fi
 
@@ -32,4 +39,10 @@ if ! port_open 6379; then
   for _ in $(seq 1 30); do port_open 6379 && break; sleep 1; done
 fi
 port_open 6379 || say 'Redis is not listening on 127.0.0.1:6379'
+if ! port_open 5432; then
+  say 'starting PostgreSQL'
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start >/dev/null 2>&1 || true
+  for _ in $(seq 1 30); do port_open 5432 && break; sleep 1; done
+fi
+port_open 5432 || say 'PostgreSQL is not listening on 127.0.0.1:5432'
 exit 0
