@@ -100,8 +100,8 @@ export class ClusterMetrics {
     if (options.genericHostnameTaskSent || options.genericHostnameWorkerTask) this.genericHost = this.hosts.get('generic');
     this.defaultQueue = this.queues.get(options.defaultQueueName);
     for (const q of options.queues) this.queues.get(q);
-    this.runtimeLe = leLabels(options.buckets);
-    this.waitLe = leLabels(options.queueWaitBuckets);
+    this.runtimeLe = leLabels(options.buckets).map((le) => `${le}"} `);
+    this.waitLe = leLabels(options.queueWaitBuckets).map((le) => `${le}"} `);
     this.p = options.metricPrefix;
   }
 
@@ -340,12 +340,15 @@ export class ClusterMetrics {
   }
 
   private renderHistogram(out: string[], family: string, prefix: string, h: HistogramChild, le: string[]): void {
+    // One string per histogram: the bucket prefix is built once, `le="..."} ` comes pre-rendered.
+    const bucket = `${family}_bucket${prefix},le="`;
+    let text = '';
     let cumulative = 0;
     for (let i = 0; i < le.length; i++) {
       cumulative += h.counts[i];
-      out.push(`${family}_bucket${prefix},le="${le[i]}"} ${cumulative}\n`);
+      text += bucket + le[i] + cumulative + '\n';
     }
-    out.push(`${family}_sum${prefix}} ${formatNumber(h.sum)}\n${family}_count${prefix}} ${h.count}\n`);
+    out.push(text, `${family}_sum${prefix}} ${formatNumber(h.sum)}\n${family}_count${prefix}} ${h.count}\n`);
   }
 
   private renderRuntime(out: string[]): void {

@@ -57,8 +57,8 @@ export const prometheusCameraOptions = z.strictObject({
   purgeOfflineWorkerMetrics: nonNegativeDuration.default(600),
   /** A task STARTED longer than this counts in celery_tasks_stuck. */
   stuckAfter: duration.default(3600),
-  /** Tasks whose timings are remembered (queue wait, stuck, oldest waiting); the oldest are forgotten first. */
-  maxTrackedTasks: positiveInt.default(100_000),
+  /** Tasks whose name, queue and timings are remembered (labels of nameless events, queue wait, stuck, oldest waiting); the oldest are forgotten first. As the State's maxTasksInMemory. */
+  maxTrackedTasks: positiveInt.default(10_000),
   /** Log at most one event-loss warning per worker per this many seconds. */
   lossWarnInterval: duration.default(60),
   /** Prefix of every celery_* family (celery-exporter's --metric-prefix). */

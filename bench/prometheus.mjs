@@ -1,0 +1,109 @@
+// camera-prometheus benchmark (no broker), targets of issue 18:
+//  - CPU per event: the kernel's ingest path (decode, check, adjust, fold) with and
+//    without the camera's onEvent after each fold; the camera may add <= 5 %.
+//  - scrape: 1,000 task names x 50 workers (every name run on every worker: 50,000
+//    label sets, celery-exporter's worst case) rendered <= 100 ms, and with
+//    hostnamePattern grouping the 50 pods into one hostname.
+// Prints a markdown table with verdicts and one JSON line (`--json`).
+//
+//   node bench/prometheus.mjs [--events 600000] [--runs 5]
+import { parseArgs } from 'node:util';
+import { CeleryState, Ingestor } from 'evcam-kernel';
+import { ClusterMetrics, prometheusCameraOptions } from '@evcam/camera-prometheus';
+import { makeRounds, messagesFor } from './lib/stream.mjs';
+
+const { values } = parseArgs({ options: { events: { type: 'string', default: '600000' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
+const runs = Number(values.runs);
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silent; } };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const options = (extra = {}) => prometheusCameraOptions.parse(extra);
+
+// ---- CPU per event -----------------------------------------------------------------
+const { messages: messageCount } = messagesFor(Number(values.events));
+const { round } = makeRounds();
+const bodies = [];
+for (let r = 0; bodies.length < messageCount; r++) for (const m of round(r)) if (bodies.length < messageCount) bodies.push(m.body);
+const receivedAt = (i) => 1795514293 + i / 100_000; // 100k events/s of stream time
+
+function ingestRun(withCamera) {
+  const state = new CeleryState({}, silent);
+  let sink = state;
+  if (withCamera) {
+    let now = 0;
+    const metrics = new ClusterMetrics(options(), silent, () => now);
+    // Where the kernel calls onEvent: right after the fold, with the folded event.
+    sink = { event(ev) { const r = state.event(ev); now = ev.local_received; metrics.onEvent(ev); return r; } };
+  }
+  const ingestor = new Ingestor(sink, silent, { localUtcoffset: () => 0 });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < bodies.length; i++) {
+    ingestor.receive({ body: bodies[i], contentType: 'application/json', contentEncoding: 'utf-8' }, receivedAt(i));
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const folded = ingestor.metrics.folded;
+  return { cpuNsPerEvent: ((cpu.user + cpu.system) * 1000) / folded, eventsPerSec: folded / wall };
+}
+
+ingestRun(false); ingestRun(true); // warm-up
+const plain = [];
+const camera = [];
+for (let i = 0; i < runs; i++) { // interleaved, so drift hits both alike
+  plain.push(ingestRun(false));
+  camera.push(ingestRun(true));
+}
+const plainNs = median(plain.map((r) => r.cpuNsPerEvent));
+const cameraNs = median(camera.map((r) => r.cpuNsPerEvent));
+const overhead = (cameraNs - plainNs) / plainNs;
+
+// ---- scrape -----------------------------------------------------------------------
+function populated(names, workers, extra) {
+  let now = 1795514293;
+  const metrics = new ClusterMetrics(options({ maxTaskNames: names + 10, ...extra }), silent, () => now);
+  let n = 0;
+  for (let w = 0; w < workers; w++) {
+    const hostname = `celery@worker-7d9f8c6b5-${String(w).padStart(5, 'a').slice(-5)}`;
+    metrics.onEvent({ type: 'worker-online', hostname, pid: 1, processed: 0, active: 0, freq: 2, timestamp: now, local_received: now });
+    for (let k = 0; k < names; k++) {
+      const uuid = `t-${n++}`;
+      const name = `proj.tasks.task_${k}`;
+      now += 0.0001;
+      metrics.onEvent({ type: 'task-sent', uuid, name, queue: 'celery', hostname: 'gen1@api', timestamp: now, local_received: now });
+      metrics.onEvent({ type: 'task-received', uuid, name, hostname, timestamp: now, local_received: now });
+      metrics.onEvent({ type: 'task-started', uuid, hostname, timestamp: now, local_received: now });
+      metrics.onEvent({ type: 'task-succeeded', uuid, hostname, runtime: 0.2, timestamp: now, local_received: now });
+    }
+    metrics.onEvent({ type: 'worker-heartbeat', hostname, pid: 1, processed: names, active: 0, freq: 2, timestamp: now, local_received: now });
+  }
+  return { metrics, now };
+}
+
+function scrapeBench(names, workers, extra = {}) {
+  const { metrics, now } = populated(names, workers, extra);
+  metrics.render(now);
+  const ms = [];
+  let bytes = 0;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    bytes = metrics.render(now).length;
+    ms.push(performance.now() - t0);
+  }
+  return { names, workers, series: metrics.series.length, bytes, ms: median(ms) };
+}
+
+const full = scrapeBench(1000, 50);
+const grouped = scrapeBench(1000, 50, { hostnamePattern: '^(.*)-[a-z0-9]+-[a-z0-9]{5}$' });
+
+const result = {
+  cpu: { plainNsPerEvent: plainNs, cameraNsPerEvent: cameraNs, overhead, plainEventsPerSec: median(plain.map((r) => r.eventsPerSec)), cameraEventsPerSec: median(camera.map((r) => r.eventsPerSec)) },
+  scrape: { full, grouped },
+};
+const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+const rows = [
+  ['camera CPU per event (ingest path)', '<= 5 %', `${(overhead * 100).toFixed(1)} % (${plainNs.toFixed(0)} → ${cameraNs.toFixed(0)} ns/event)`, verdict(overhead <= 0.05)],
+  [`scrape 1,000 names × 50 workers (${full.series} label sets, ${(full.bytes / 1e6).toFixed(1)} MB)`, '<= 100 ms', `${full.ms.toFixed(1)} ms`, verdict(full.ms <= 100)],
+  [`scrape, 50 pods grouped by hostnamePattern (${grouped.series} label sets, ${(grouped.bytes / 1e6).toFixed(2)} MB)`, '<= 100 ms', `${grouped.ms.toFixed(1)} ms`, verdict(grouped.ms <= 100)],
+];
+process.stderr.write(`| camera-prometheus | target | measured | verdict |\n|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
+if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
