@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +14,13 @@ import { promtool } from './testing/promtool.js';
 const PACKAGE = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RULES = join(PACKAGE, 'alerts/celery.rules.yml');
 const RULE_TESTS = join(PACKAGE, 'alerts/celery.rules.test.yml');
+const DASHBOARD = join(PACKAGE, 'dashboards/celery.json');
+
+interface Panel { type: string; title: string; targets?: { expr: string }[] }
+const dashboardExprs = (): { title: string; expr: string }[] =>
+  (JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Panel[] }).panels
+    .flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
+
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -102,5 +109,19 @@ describe('a real Prometheus server scraping the camera', () => {
     // The scrape passed Prometheus' own parser: no sample was dropped as invalid.
     const dropped = await query('scrape_samples_post_metric_relabeling{job="evcam"} - scrape_samples_scraped{job="evcam"}');
     assert.equal(dropped[0]?.value[1], '0');
+  });
+
+  it('runs every query of the shipped Grafana dashboard, on metrics the camera exports', async () => {
+    const exported = new Set([...(await run.scrape()).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    const exprs = dashboardExprs();
+    assert.ok(exprs.length >= 20);
+    for (const { title, expr } of exprs) {
+      for (const [, metric] of expr.matchAll(/\b((?:celery|evcam)_[a-z_]+)/g)) {
+        const family = metric.replace(/_(bucket|sum|count)$/, '');
+        assert.ok(exported.has(family) || exported.has(metric), `${title}: ${metric} is not exported`);
+      }
+      const promql = expr.replaceAll('$__rate_interval', '1m').replace(/\$(task|queue|hostname)/g, '.*');
+      await query(promql); // throws on a PromQL error
+    }
   });
 });
