@@ -95,15 +95,17 @@ function scrapeBench(names, workers, extra = {}) {
 const full = scrapeBench(1000, 50);
 const grouped = scrapeBench(1000, 50, { hostnamePattern: '^(.*)-[a-z0-9]+-[a-z0-9]{5}$' });
 
+const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
 const result = {
   cpu: { plainNsPerEvent: plainNs, cameraNsPerEvent: cameraNs, overhead, plainEventsPerSec: median(plain.map((r) => r.eventsPerSec)), cameraEventsPerSec: median(camera.map((r) => r.eventsPerSec)) },
   scrape: { full, grouped },
 };
-const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
 const rows = [
   ['camera CPU per event (ingest path)', '<= 5 %', `${(overhead * 100).toFixed(1)} % (${plainNs.toFixed(0)} → ${cameraNs.toFixed(0)} ns/event)`, verdict(overhead <= 0.05)],
   [`scrape 1,000 names × 50 workers (${full.series} label sets, ${(full.bytes / 1e6).toFixed(1)} MB)`, '<= 100 ms', `${full.ms.toFixed(1)} ms`, verdict(full.ms <= 100)],
   [`scrape, 50 pods grouped by hostnamePattern (${grouped.series} label sets, ${(grouped.bytes / 1e6).toFixed(2)} MB)`, '<= 100 ms', `${grouped.ms.toFixed(1)} ms`, verdict(grouped.ms <= 100)],
 ];
-process.stderr.write(`| camera-prometheus | target | measured | verdict |\n|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
+result.rows = rows;
+result.table = `| camera-prometheus | target | measured | verdict |\n|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`;
 if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+else process.stdout.write(`${result.table}\n`);

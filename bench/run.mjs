@@ -3,7 +3,7 @@
 // publisher never shares one with what it feeds. Prints a markdown table and
 // writes bench/results/latest.json. Knobs (env): EVCAM_BENCH_RUNS (5),
 // EVCAM_BENCH_MESSAGES (ingest messages per run, 200000), EVCAM_BENCH_MEMORY_RUNS (1),
-// EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory; all by default).
+// EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory,prometheus; all by default).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,8 @@ import { TARGETS, judge, table } from './lib/report.mjs';
 const RUNS = Number(process.env.EVCAM_BENCH_RUNS ?? 5);
 const INGEST_MESSAGES = Number(process.env.EVCAM_BENCH_MESSAGES ?? 200_000);
 const MEMORY_RUNS = Number(process.env.EVCAM_BENCH_MEMORY_RUNS ?? 1);
-const PARTS = new Set((process.env.EVCAM_BENCH_ONLY ?? 'fold,shutter,ingest,memory').split(',').map((p) => p.trim()));
+const ALL_PARTS = 'fold,shutter,ingest,memory,prometheus';
+const PARTS = new Set((process.env.EVCAM_BENCH_ONLY ?? ALL_PARTS).split(',').map((p) => p.trim()));
 const NULL_CAMERA = join(ROOT, 'bench/lib/null-camera.mjs');
 
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -164,6 +165,10 @@ async function brokerBenches() {
 try {
   if (PARTS.has('fold')) results.fold = await foldBench();
   if (PARTS.has('shutter')) results.shutter = await shutterBench();
+  if (PARTS.has('prometheus')) {
+    log('prometheus: CPU the camera adds per event; scrape at 1,000 task names x 50 workers');
+    results.prometheus = await runNode('bench/prometheus.mjs', ['--json'], { nodeArgs: ['--max-old-space-size=4096'], timeoutMs: 900_000 });
+  }
   const { ingest, memory } = PARTS.has('ingest') || PARTS.has('memory') ? await brokerBenches() : { ingest: [], memory: [] };
   if (ingest.length > 0) {
     results.ingest = {
@@ -196,9 +201,11 @@ try {
   results.totalSecs = (Date.now() - started) / 1000;
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   // A partial run (EVCAM_BENCH_ONLY) prints its table but leaves the full results alone.
-  if (PARTS.size === 4) writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (PARTS.size === ALL_PARTS.split(',').length) writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${table(results)}\n`);
-  process.exitCode = results.verdicts.every((v) => v.pass) ? 0 : 1;
+  if (results.prometheus) process.stdout.write(`\n${results.prometheus.table}\n`);
+  const promPass = !results.prometheus || results.prometheus.rows.every((r) => r[3] === 'PASS');
+  process.exitCode = results.verdicts.every((v) => v.pass) && promPass ? 0 : 1;
 } finally {
   rmSync(workDir, { recursive: true, force: true });
 }

@@ -8,6 +8,7 @@ export const DEFAULT_QUEUE_WAIT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
 
 /** "0.1,1,10" (CLI) or [0.1, 1, 10] (config): strictly ascending positive seconds. */
 const buckets = z.union([
+  z.number().transform((n) => [n]),
   z.array(z.number()),
   z.string().transform((s) => s.split(',').map((p) => Number(p.trim()))),
 ]).refine((list) => list.length > 0 && list.every((b, i) => Number.isFinite(b) && b > 0 && (i === 0 || b > list[i - 1])),
