@@ -8,3 +8,4 @@ export { Recorder } from './recorder.js';
 export { parseOptionsWith, sampleTask, sampleWorker } from './samples.js';
 export { RecordingLogger } from './recording-logger.js';
 export { waitUntil } from './wait.js';
+export { goldenReplays, type GoldenReplay } from './goldens.js';

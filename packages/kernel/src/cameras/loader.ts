@@ -16,6 +16,7 @@ export const BUILTIN_CAMERAS: Readonly<Record<string, string>> = {
   file: '@evcam/camera-file',
   s3: '@evcam/camera-s3',
   elasticsearch: '@evcam/camera-elasticsearch',
+  postgres: '@evcam/camera-postgres', sqlite: '@evcam/camera-sqlite',
   prometheus: '@evcam/camera-prometheus',
 };
 

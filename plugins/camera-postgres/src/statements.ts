@@ -1,0 +1,56 @@
+import { quoteIdent, TASK_COLUMNS, WORKER_COLUMNS, type Column, type ColumnKind, type TableNames } from '@evcam/history-schema';
+
+const ARRAY_TYPE: Record<ColumnKind, string> = {
+  text: 'text[]', double: 'float8[]', integer: 'int8[]', json: 'jsonb[]', boolean: 'bool[]',
+};
+
+/** A bulk upsert: one array parameter per column through unnest, `seq` as one scalar, whatever the row count. */
+export interface BulkUpsert {
+  sql: string;
+  /** The columns carried as arrays, in parameter order ($1..$n); `seq` is $n+1. */
+  columns: readonly string[];
+}
+
+function bulkUpsert(table: string, all: readonly Column[], key: string, keepOnConflict: readonly string[]): BulkUpsert {
+  const cols = all.filter((c) => c.name !== 'seq');
+  const names = cols.map((c) => quoteIdent(c.name));
+  const arrays = cols.map((c, i) => `$${i + 1}::${ARRAY_TYPE[c.kind]}`);
+  const updates = [...cols.map((c) => c.name), 'seq']
+    .filter((n) => n !== key && !keepOnConflict.includes(n))
+    .map((n) => `${quoteIdent(n)} = EXCLUDED.${quoteIdent(n)}`);
+  return {
+    columns: cols.map((c) => c.name),
+    sql: `INSERT INTO ${table} (${names.join(', ')}, "seq")
+SELECT u.*, $${cols.length + 1}::bigint FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
+ON CONFLICT (${quoteIdent(key)}) DO UPDATE SET ${updates.join(', ')}`,
+  };
+}
+
+export interface Statements {
+  upsertTasks: BulkUpsert;
+  upsertWorkers: BulkUpsert;
+  insertShutter: string;
+  /** Raise meta.epoch to $1 unless a higher one is stored; returns a row only when allowed. */
+  fence: string;
+  readEpoch: string;
+  /** Retention: one batch of one state (or of every state not in $1 when `others`). */
+  deleteState: string;
+  deleteOthers: string;
+  deleteShutters: string;
+}
+
+export function statements(t: TableNames): Statements {
+  return {
+    upsertTasks: bulkUpsert(t.tasks, TASK_COLUMNS, 'uuid', ['first_seen']),
+    upsertWorkers: bulkUpsert(t.workers, WORKER_COLUMNS, 'hostname', []),
+    insertShutter: `INSERT INTO ${t.shutters} (taken_at, event_count, task_count, tasks_changed, workers_changed, tasks_removed, epoch, kernel_seq, stored_at, replaced)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq`,
+    fence: `INSERT INTO ${t.meta} (key, value) VALUES ('epoch', $1::text)
+ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value WHERE ${t.meta}.value::bigint <= EXCLUDED.value::bigint
+RETURNING value`,
+    readEpoch: `SELECT value FROM ${t.meta} WHERE key = 'epoch'`,
+    deleteState: `DELETE FROM ${t.tasks} WHERE uuid IN (SELECT uuid FROM ${t.tasks} WHERE state = $1 AND last_changed < $2 LIMIT $3)`,
+    deleteOthers: `DELETE FROM ${t.tasks} WHERE uuid IN (SELECT uuid FROM ${t.tasks} WHERE state <> ALL($1::text[]) AND last_changed < $2 LIMIT $3)`,
+    deleteShutters: `DELETE FROM ${t.shutters} WHERE seq IN (SELECT seq FROM ${t.shutters} WHERE taken_at < $1 LIMIT $2)`,
+  };
+}

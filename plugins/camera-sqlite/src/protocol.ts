@@ -1,0 +1,28 @@
+import type { RetentionRule } from '@evcam/history-schema';
+
+/** Messages between the camera (event loop) and its SQLite thread: writes never block ingestion. */
+export type Request =
+  | { op: 'open'; file: string; wal: boolean; busyTimeoutMs: number }
+  | { op: 'shutter'; shutter: ShutterValues; epoch: number | null; tasks: unknown[][]; workers: unknown[][] }
+  | { op: 'cleanup'; rules: RetentionRule[]; named: string[]; shuttersBefore: number | null; batch: number }
+  | { op: 'close' };
+
+/** The `shutters` row, in column order (seq and epoch are filled in by the thread). */
+export type ShutterValues = [takenAt: number, eventCount: number, taskCount: number, tasksChanged: number,
+  workersChanged: number, tasksRemoved: number, kernelSeq: number, storedAt: number, replaced: number];
+
+export type Reply =
+  | { id: number; ok: true; result?: unknown }
+  | { id: number; ok: false; error: ThreadError };
+
+export interface ThreadError {
+  /** better-sqlite3's SQLITE_* code, or an evcam code for refusals decided in the thread. */
+  code: string;
+  message: string;
+  /** For HISTORY_FENCED: the epoch stored; for HISTORY_SCHEMA_NEWER: the version found. */
+  stored?: number;
+}
+
+export interface OpenResult { from: number; to: number; journalMode: string }
+export interface ShutterResult { seq: number }
+export interface CleanupResult { deleted: number }

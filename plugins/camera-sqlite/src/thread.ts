@@ -1,0 +1,130 @@
+// The SQLite thread: owns the one better-sqlite3 connection; synchronous work stays off the event loop.
+import { parentPort } from 'node:worker_threads';
+import { ErrorCodes } from '@evcam/camera-api';
+import { META_KEYS, migrations, SCHEMA_VERSION, TASK_COLUMNS, WORKER_COLUMNS, quoteIdent, type Column } from '@evcam/history-schema';
+import Database from 'better-sqlite3';
+import type { CleanupResult, OpenResult, Reply, Request, ShutterResult } from './protocol.js';
+
+class Refusal extends Error {
+  constructor(readonly code: string, message: string, readonly stored: number) { super(message); }
+}
+
+function upsert(table: string, all: readonly Column[], key: string, keep: readonly string[]): string {
+  const names = all.map((c) => quoteIdent(c.name));
+  const updates = all.map((c) => c.name).filter((n) => n !== key && !keep.includes(n))
+    .map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`);
+  // Values in column order, seq last (the tasks' and workers' column lists end with seq).
+  return `INSERT INTO ${table} (${names.join(', ')}) VALUES (${all.map(() => '?').join(', ')})
+ON CONFLICT (${quoteIdent(key)}) DO UPDATE SET ${updates.join(', ')}`;
+}
+
+/** SQLite has no booleans: alive is 0/1. */
+const ALIVE = WORKER_COLUMNS.findIndex((c) => c.name === 'alive');
+
+let db: Database.Database | null = null;
+let prepared: ReturnType<typeof prepare> | null = null;
+
+function prepare(d: Database.Database) {
+  return {
+    tasks: d.prepare(upsert('tasks', TASK_COLUMNS, 'uuid', ['first_seen'])),
+    workers: d.prepare(upsert('workers', WORKER_COLUMNS, 'hostname', [])),
+    shutter: d.prepare(`INSERT INTO shutters (taken_at, event_count, task_count, tasks_changed, workers_changed, tasks_removed,
+      kernel_seq, stored_at, replaced, epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    readEpoch: d.prepare(`SELECT value FROM meta WHERE key = '${META_KEYS.epoch}'`).pluck(),
+    writeEpoch: d.prepare(`INSERT INTO meta (key, value) VALUES ('${META_KEYS.epoch}', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+  };
+}
+
+function open(file: string, wal: boolean, busyTimeoutMs: number): OpenResult {
+  const d = new Database(file, { timeout: busyTimeoutMs });
+  try {
+    const journalMode = String(d.pragma(`journal_mode = ${wal ? 'WAL' : 'DELETE'}`, { simple: true }));
+    d.pragma('synchronous = NORMAL');
+    // One IMMEDIATE transaction: two kernels starting at once migrate one after the other.
+    const run = d.transaction(() => {
+      const hasMeta = d.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+      const found = hasMeta ? d.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(META_KEYS.schemaVersion) as string | undefined : undefined;
+      const from = found === undefined ? 0 : Number(found);
+      if (from > SCHEMA_VERSION) {
+        throw new Refusal(ErrorCodes.HISTORY_SCHEMA_NEWER, `schema version ${from} is newer than ${SCHEMA_VERSION}`, from);
+      }
+      for (const m of migrations('sqlite')) {
+        if (m.version <= from) continue;
+        for (const statement of m.statements) d.exec(statement);
+      }
+      if (from < SCHEMA_VERSION) {
+        d.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+          .run(META_KEYS.schemaVersion, String(SCHEMA_VERSION));
+      }
+      return from;
+    });
+    const from = run.immediate();
+    db = d;
+    prepared = prepare(d);
+    return { from, to: SCHEMA_VERSION, journalMode };
+  } catch (err) {
+    d.close();
+    throw err;
+  }
+}
+
+function shutter(req: Extract<Request, { op: 'shutter' }>): ShutterResult {
+  const d = db!;
+  const p = prepared!;
+  const write = d.transaction(() => {
+    if (req.epoch !== null) {
+      const stored = p.readEpoch.get() as string | undefined;
+      if (stored !== undefined && Number(stored) > req.epoch) {
+        throw new Refusal(ErrorCodes.HISTORY_FENCED, `epoch ${req.epoch} < stored ${stored}`, Number(stored));
+      }
+      p.writeEpoch.run(String(req.epoch));
+    }
+    const seq = Number(p.shutter.run(...req.shutter, req.epoch).lastInsertRowid);
+    for (const row of req.tasks) { row.push(seq); p.tasks.run(row); }
+    for (const row of req.workers) { row[ALIVE] = row[ALIVE] ? 1 : 0; row.push(seq); p.workers.run(row); }
+    return seq;
+  });
+  return { seq: write.immediate() };
+}
+
+function cleanup(req: Extract<Request, { op: 'cleanup' }>): CleanupResult {
+  const d = db!;
+  let deleted = 0;
+  const placeholders = req.named.map(() => '?').join(', ');
+  const one = d.prepare('DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks WHERE state = ? AND last_changed < ? LIMIT ?)');
+  const others = d.prepare(`DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks WHERE ${req.named.length ? `state NOT IN (${placeholders}) AND ` : ''}last_changed < ? LIMIT ?)`);
+  for (const rule of req.rules) {
+    // Each batch commits on its own: the write lock is held for one batch only.
+    for (;;) {
+      const n = rule.states === null ? others.run(...req.named, rule.before, req.batch).changes : one.run(rule.states[0], rule.before, req.batch).changes;
+      deleted += n;
+      if (n < req.batch) break;
+    }
+  }
+  if (req.shuttersBefore !== null) {
+    const s = d.prepare('DELETE FROM shutters WHERE seq IN (SELECT seq FROM shutters WHERE taken_at < ? LIMIT ?)');
+    while (s.run(req.shuttersBefore, req.batch).changes >= req.batch);
+  }
+  return { deleted };
+}
+
+function handle(req: Request): unknown {
+  switch (req.op) {
+    case 'open': return open(req.file, req.wal, req.busyTimeoutMs);
+    case 'shutter': return shutter(req);
+    case 'cleanup': return cleanup(req);
+    case 'close': db?.close(); db = null; prepared = null; return undefined;
+  }
+}
+
+parentPort!.on('message', ({ id, req }: { id: number; req: Request }) => {
+  let reply: Reply;
+  try {
+    reply = { id, ok: true, result: handle(req) };
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    reply = { id, ok: false, error: { code: String(e.code ?? 'ERROR'), message: String(e.message ?? err), stored: err instanceof Refusal ? err.stored : undefined } };
+  }
+  parentPort!.postMessage(reply);
+  if (req.op === 'close') parentPort!.close();
+});
