@@ -94,6 +94,19 @@ describe('ClusterMetrics', () => {
     assert.ok(total(samples, 'evcam_prometheus_label_overflow_total', { label: 'name' }) > 0);
   });
 
+  it('caps label sets at maxSeries: the rest are counted in one all-"other" series', () => {
+    const many: CapturedEvent[] = [];
+    for (let i = 0; i < 40; i++) {
+      many.push({ type: 'task-received', uuid: `u${i}`, name: `proj.task_${i % 8}`, hostname: `w${i % 5}@h${i % 5}`, timestamp: 100 + i, local_received: 100 + i });
+    }
+    const { scrape, metrics } = feed(many, { maxSeries: 12 });
+    const samples = scrape();
+    assert.equal(metrics.series.length, 13);
+    assert.equal(total(samples, 'celery_task_received_total'), 40);
+    assert.equal(total(samples, 'celery_task_received_total', { name: 'other', hostname: 'other', queue_name: 'other' }), 40 - 12);
+    assert.equal(total(samples, 'evcam_prometheus_label_overflow_total', { label: 'series' }), 40 - 12);
+  });
+
   it('removes the series of workers gone longer than purgeOfflineWorkerMetrics', () => {
     const { metrics, scrape, now } = feed(events, { purgeOfflineWorkerMetrics: 60 });
     assert.deepEqual(metrics.purgeGoneWorkers(now() + 30), []);

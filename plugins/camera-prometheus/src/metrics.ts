@@ -84,6 +84,9 @@ export class ClusterMetrics {
   private readonly hostLastSeen: number[] = [];
   /** Queue depths from the host (null: unknown to the broker), refreshed each shutter. */
   queueDepths: Record<string, number | null> = {};
+  private overflowSeries: TaskSeries | null = null;
+  /** Events counted in the all-"other" series because maxSeries was reached. */
+  seriesOverflowCount = 0;
   private readonly runtimeLe: string[];
   private readonly waitLe: string[];
   private readonly p: string;
@@ -227,12 +230,23 @@ export class ClusterMetrics {
     const key = host * this.queueStride + queue;
     const known = byName[key];
     if (known !== undefined) return known;
+    if (this.series.length >= this.options.maxSeries) return this.overflow();
     const labels = `name="${this.names.escaped[nameIdx]}",hostname="${this.hosts.escaped[host]}",queue_name="${this.queues.escaped[queue]}"`;
     const series = new TaskSeries(labels, `{${labels}`, host);
     byName[key] = series;
     this.series.push(series);
     this.hostLastSeen[host] = this.now();
     return series;
+  }
+
+  /** The one series every label set beyond maxSeries is counted in (the map stays bounded). */
+  private overflow(): TaskSeries {
+    this.seriesOverflowCount++;
+    if (this.overflowSeries === null) {
+      this.overflowSeries = new TaskSeries('name="other",hostname="other",queue_name="other"', '{name="other",hostname="other",queue_name="other"', -1);
+      this.series.push(this.overflowSeries);
+    }
+    return this.overflowSeries;
   }
 
   private exceptionOf(exception: unknown): number {
@@ -449,6 +463,7 @@ export class ClusterMetrics {
     out.push(`evcam_prometheus_label_overflow_total{label="hostname"} ${this.hosts.overflowCount}\n`);
     out.push(`evcam_prometheus_label_overflow_total{label="queue_name"} ${this.queues.overflowCount}\n`);
     out.push(`evcam_prometheus_label_overflow_total{label="exception"} ${this.exceptions.overflowCount}\n`);
+    out.push(`evcam_prometheus_label_overflow_total{label="series"} ${this.seriesOverflowCount}\n`);
     this.header(out, 'evcam_prometheus_tracked_tasks', 'gauge', 'Tasks whose timings the camera remembers (at most maxTrackedTasks).');
     out.push(`evcam_prometheus_tracked_tasks ${this.tasks.size}\n`);
   }

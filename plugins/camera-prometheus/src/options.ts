@@ -48,6 +48,8 @@ export const prometheusCameraOptions = z.strictObject({
   maxQueues: positiveInt.default(100),
   /** Distinct exception classes in celery_task_failed_total; later ones are counted under exception="other". */
   maxExceptions: positiveInt.default(100),
+  /** Task label sets (name × hostname × queue_name) with their own series; later ones are counted in one all-"other" series. */
+  maxSeries: positiveInt.default(100_000),
   /** queue_name of tasks whose task-sent was not seen (celery-exporter's --default-queue-name). */
   defaultQueueName: z.string().min(1).default('celery'),
   /** Queues reported by celery_queue_length before any event names them (celery-exporter's --queues). */
