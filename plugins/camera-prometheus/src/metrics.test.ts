@@ -116,6 +116,17 @@ describe('ClusterMetrics', () => {
     assert.equal(series(samples, 'celery_worker_up').length, 0);
   });
 
+  it('keeps the series of a worker that runs tasks without heartbeats', () => {
+    const evs: CapturedEvent[] = [];
+    for (let i = 0; i < 20; i++) {
+      evs.push({ type: 'task-received', uuid: `u${i}`, name: 't', hostname: 'w@quiet', timestamp: 100 + i * 60, local_received: 100 + i * 60 });
+      evs.push({ type: 'task-started', uuid: `u${i}`, hostname: 'w@quiet', timestamp: 100 + i * 60, local_received: 100 + i * 60 });
+    }
+    const { metrics, now } = feed(evs, { purgeOfflineWorkerMetrics: 300 });
+    assert.deepEqual(metrics.purgeGoneWorkers(now() + 60), []);
+    assert.deepEqual(metrics.purgeGoneWorkers(now() + 400), ['quiet']);
+  });
+
   it('counts tasks STARTED longer than stuckAfter and the oldest waiting task per queue', () => {
     const evs: CapturedEvent[] = [
       { type: 'task-sent', uuid: 'a', name: 't.slow', queue: 'q1', hostname: 'c@h', timestamp: 1000, local_received: 1000 },

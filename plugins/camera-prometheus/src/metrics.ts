@@ -80,8 +80,6 @@ export class ClusterMetrics {
   private readonly defaultQueue: number;
   /** exception string → class index, bounded (messages vary; classes do not). */
   private readonly exceptionCache = new Map<string, number>();
-  /** Last seen (kernel clock) of each host label, for purging gone workers. */
-  private readonly hostLastSeen: number[] = [];
   /** Queue depths from the host (null: unknown to the broker), refreshed each shutter. */
   queueDepths: Record<string, number | null> = {};
   private overflowSeries: TaskSeries | null = null;
@@ -149,9 +147,9 @@ export class ClusterMetrics {
         tasks.advance(s, Phase.STARTED);
         this.observeWait(nameIdx, s, at);
         this.workerSeries(nameIdx, hostname, s).started++;
-        const worker = this.workers.get(hostname);
-        if (worker !== undefined) worker.started++;
-        else this.newWorker(hostname).started++;
+        const worker = this.workers.get(hostname) ?? this.newWorker(hostname);
+        worker.started++;
+        if (typeof ev.local_received === 'number') worker.lastSeen = ev.local_received;
         return;
       }
       case 'task-succeeded': {
@@ -187,12 +185,12 @@ export class ClusterMetrics {
     const hostname = typeof ev.hostname === 'string' ? ev.hostname : '';
     const worker = this.workers.get(hostname) ?? this.newWorker(hostname);
     const at = typeof ev.local_received === 'number' ? ev.local_received : this.now();
-    this.hostLastSeen[worker.group] = at;
     if (worker.observe(type, ev.processed, ev.pid, ev.active, ev.freq, at)) this.maybeWarnLoss(worker, at);
   }
 
   private newWorker(hostname: string): WorkerRecord {
     const worker = new WorkerRecord(hostname, this.hostOf(hostname));
+    worker.lastSeen = this.now();
     this.workers.set(hostname, worker);
     return worker;
   }
@@ -235,7 +233,6 @@ export class ClusterMetrics {
     const series = new TaskSeries(labels, `{${labels}`, host);
     byName[key] = series;
     this.series.push(series);
-    this.hostLastSeen[host] = this.now();
     return series;
   }
 
@@ -287,11 +284,14 @@ export class ClusterMetrics {
   purgeGoneWorkers(now: number): string[] {
     const after = this.options.purgeOfflineWorkerMetrics;
     if (!(after > 0)) return [];
-    const gone = new Set<number>();
+    // A hostname label is gone when every worker behind it is (heartbeats and task-started both count).
+    const lastSeen = new Map<number, number>();
     for (const worker of this.workers.values()) {
-      const last = this.hostLastSeen[worker.group] ?? worker.lastSeen;
-      if (now - last > after) gone.add(worker.group);
+      const last = worker.lastSeen === worker.lastSeen ? worker.lastSeen : -Infinity;
+      lastSeen.set(worker.group, Math.max(lastSeen.get(worker.group) ?? -Infinity, last));
     }
+    const gone = new Set<number>();
+    for (const [group, last] of lastSeen) if (now - last > after) gone.add(group);
     if (gone.size === 0) return [];
     for (const [hostname, worker] of this.workers) if (gone.has(worker.group)) this.workers.delete(hostname);
     this.series = this.series.filter((series) => !gone.has(series.host));
