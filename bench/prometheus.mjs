@@ -86,7 +86,7 @@ function scrapeBench(names, workers, extra = {}) {
   let bytes = 0;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    bytes = metrics.render(now).length;
+    bytes = Buffer.from(metrics.render(now)).length; // the response body, as the endpoint sends it
     ms.push(performance.now() - t0);
   }
   return { names, workers, series: metrics.series.length, bytes, ms: median(ms) };

@@ -55,6 +55,15 @@ class WaitSeries {
 
 const MAX_EXCEPTION_CACHE = 1024;
 
+/** Appends to one string (V8 concatenates lazily, then flattens once on write). */
+class TextOut {
+  text = '';
+  push(a: string, b?: string): void {
+    this.text += a;
+    if (b !== undefined) this.text += b;
+  }
+}
+
 /**
  * The cluster's metrics, counted event by event (onEvent) and rendered in the
  * Prometheus text format on scrape. Counting a known label set allocates nothing:
@@ -315,21 +324,21 @@ export class ClusterMetrics {
 
   /** The whole exposition, in the Prometheus text format 0.0.4. */
   render(now: number): string {
-    const out: string[] = [];
+    const out = new TextOut();
     this.renderTaskCounters(out);
     this.renderRuntime(out);
     this.renderWaits(out);
     this.renderTaskGauges(out, now);
     this.renderWorkers(out, now);
     this.renderQueues(out);
-    return out.join('');
+    return out.text;
   }
 
-  private header(out: string[], name: string, type: string, help: string): void {
+  private header(out: TextOut, name: string, type: string, help: string): void {
     out.push(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
   }
 
-  private renderTaskCounters(out: string[]): void {
+  private renderTaskCounters(out: TextOut): void {
     const p = this.p;
     for (const counter of COUNTERS) {
       const family = `${p}task_${counter}`;
@@ -353,7 +362,7 @@ export class ClusterMetrics {
     }
   }
 
-  private renderHistogram(out: string[], family: string, prefix: string, h: HistogramChild, le: string[]): void {
+  private renderHistogram(out: TextOut, family: string, prefix: string, h: HistogramChild, le: string[]): void {
     // One string per histogram: the bucket prefix is built once, `le="..."} ` comes pre-rendered.
     const bucket = `${family}_bucket${prefix},le="`;
     let text = '';
@@ -365,7 +374,7 @@ export class ClusterMetrics {
     out.push(text, `${family}_sum${prefix}} ${formatNumber(h.sum)}\n${family}_count${prefix}} ${h.count}\n`);
   }
 
-  private renderRuntime(out: string[]): void {
+  private renderRuntime(out: TextOut): void {
     const family = `${this.p}task_runtime`;
     this.header(out, family, 'histogram', 'Histogram of task runtime measurements.');
     for (const series of this.series) {
@@ -373,7 +382,7 @@ export class ClusterMetrics {
     }
   }
 
-  private renderWaits(out: string[]): void {
+  private renderWaits(out: TextOut): void {
     const family = `${this.p}task_queue_wait_seconds`;
     this.header(out, family, 'histogram',
       'Time from task-sent (since="sent") or task-received (since="received") to task-started, less a deliberate eta/countdown delay.');
@@ -384,7 +393,7 @@ export class ClusterMetrics {
   }
 
   /** Gauges computed from the task table: tasks stuck in STARTED, oldest waiting task per queue. */
-  private renderTaskGauges(out: string[], now: number): void {
+  private renderTaskGauges(out: TextOut, now: number): void {
     const tasks = this.tasks;
     const stuck = new Float64Array(this.names.size);
     const oldest = new Float64Array(this.queues.size).fill(Infinity);
@@ -413,7 +422,7 @@ export class ClusterMetrics {
   }
 
   /** Worker gauges and loss counters by hostname label (workers grouped by hostnamePattern add up). */
-  private renderWorkers(out: string[], now: number): void {
+  private renderWorkers(out: TextOut, now: number): void {
     const n = this.hosts.size;
     const up = new Float64Array(n).fill(-1);
     const active = new Float64Array(n);
@@ -450,7 +459,7 @@ export class ClusterMetrics {
     for (const g of withHeartbeat) out.push(`evcam_events_missing_ratio{hostname="${hosts[g]}"} ${formatNumber(expected[g] > 0 ? missing[g] / expected[g] : 0)}\n`);
   }
 
-  private renderQueues(out: string[]): void {
+  private renderQueues(out: TextOut): void {
     const p = this.p;
     this.header(out, `${p}queue_length`, 'gauge', 'The number of message in broker queue.');
     for (const queue of this.knownQueues()) {
