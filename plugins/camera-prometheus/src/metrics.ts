@@ -55,6 +55,9 @@ class WaitSeries {
 
 const MAX_EXCEPTION_CACHE = 1024;
 
+const hostnameOf = (value: unknown): string => (typeof value === 'string' ? value : '');
+const timeOf = (value: unknown): number => (typeof value === 'number' ? value : NaN);
+
 /** Appends to one string (V8 concatenates lazily, then flattens once on write). */
 class TextOut {
   text = '';
@@ -123,71 +126,92 @@ export class ClusterMetrics {
     else if (type === 'worker-heartbeat' || type === 'worker-online' || type === 'worker-offline') this.workerEvent(type, ev);
   }
 
+  // Events arrive in many shapes (property access is megamorphic): each case reads only the fields it needs.
   private taskEvent(type: string, ev: FoldedEvent): void {
     const uuid = ev.uuid;
     if (typeof uuid !== 'string') return;
     const tasks = this.tasks;
-    const s = tasks.slot(uuid);
-    const name = ev.name;
-    if (typeof name === 'string') tasks.name[s] = this.names.get(name);
-    const nameIdx = tasks.name[s] < 0 ? this.unknownName : tasks.name[s];
-    const hostname = typeof ev.hostname === 'string' ? ev.hostname : '';
-    const at = typeof ev.timestamp === 'number' ? ev.timestamp : NaN;
     switch (type) {
       case 'task-sent': {
+        const s = tasks.slot(uuid);
+        const nameIdx = this.nameOf(s, ev.name);
         const queue = ev.queue;
         if (typeof queue === 'string') tasks.queue[s] = this.queues.get(queue);
-        tasks.sent[s] = at;
+        tasks.sent[s] = timeOf(ev.timestamp);
         tasks.eta[s] = parseEta(ev.eta);
         tasks.advance(s, Phase.SENT);
-        const host = this.options.genericHostnameTaskSent ? this.genericHost : this.hostOf(hostname);
+        const host = this.options.genericHostnameTaskSent ? this.genericHost : this.hostOf(hostnameOf(ev.hostname));
         this.seriesFor(nameIdx, host, this.queueOf(s)).sent++;
         return;
       }
       case 'task-received': {
-        tasks.received[s] = at;
-        if (ev.eta !== undefined) tasks.eta[s] = parseEta(ev.eta);
+        const s = tasks.slot(uuid);
+        const nameIdx = this.nameOf(s, ev.name);
+        tasks.received[s] = timeOf(ev.timestamp);
+        const eta = ev.eta;
+        if (eta !== undefined) tasks.eta[s] = parseEta(eta);
         tasks.advance(s, Phase.RECEIVED);
-        this.workerSeries(nameIdx, hostname, s).received++;
+        this.workerSeries(nameIdx, hostnameOf(ev.hostname), s).received++;
         return;
       }
       case 'task-started': {
+        const s = tasks.slot(uuid);
+        const nameIdx = this.nameOf(s, undefined);
+        const at = timeOf(ev.timestamp);
         tasks.started[s] = at;
         tasks.advance(s, Phase.STARTED);
         this.observeWait(nameIdx, s, at);
+        const hostname = hostnameOf(ev.hostname);
         this.workerSeries(nameIdx, hostname, s).started++;
         const worker = this.workers.get(hostname) ?? this.newWorker(hostname);
         worker.started++;
-        if (typeof ev.local_received === 'number') worker.lastSeen = ev.local_received;
+        const receivedAt = ev.local_received;
+        if (typeof receivedAt === 'number') worker.lastSeen = receivedAt;
         return;
       }
       case 'task-succeeded': {
+        const s = tasks.slot(uuid);
         tasks.advance(s, Phase.DONE);
-        const series = this.workerSeries(nameIdx, hostname, s);
+        const series = this.workerSeries(this.nameOf(s, undefined), hostnameOf(ev.hostname), s);
         series.succeeded++;
         const runtime = ev.runtime;
         if (typeof runtime === 'number') (series.runtime ??= new HistogramChild(this.options.buckets)).observe(runtime);
         return;
       }
-      case 'task-failed':
+      case 'task-failed': {
+        const s = tasks.slot(uuid);
         tasks.advance(s, Phase.DONE);
-        this.workerSeries(nameIdx, hostname, s).failed(this.exceptionOf(ev.exception));
+        this.workerSeries(this.nameOf(s, undefined), hostnameOf(ev.hostname), s).failed(this.exceptionOf(ev.exception));
         return;
-      case 'task-retried':
+      }
+      case 'task-retried': {
+        const s = tasks.slot(uuid);
         tasks.phase[s] = Phase.RETRY;
-        this.workerSeries(nameIdx, hostname, s).retried++;
+        this.workerSeries(this.nameOf(s, undefined), hostnameOf(ev.hostname), s).retried++;
         return;
-      case 'task-revoked':
+      }
+      case 'task-revoked': {
+        const s = tasks.slot(uuid);
         tasks.advance(s, Phase.DONE);
-        this.workerSeries(nameIdx, hostname, s).revoked++;
+        this.workerSeries(this.nameOf(s, undefined), hostnameOf(ev.hostname), s).revoked++;
         return;
-      case 'task-rejected':
+      }
+      case 'task-rejected': {
+        const s = tasks.slot(uuid);
         tasks.advance(s, Phase.DONE);
-        this.workerSeries(nameIdx, hostname, s).rejected++;
+        this.workerSeries(this.nameOf(s, undefined), hostnameOf(ev.hostname), s).rejected++;
         return;
+      }
       default:
-        return; // task-* types Celery does not define: folded by the State, not counted here
+        return; // task-* types Celery does not define (task-progress ...): folded by the State, not counted here
     }
+  }
+
+  /** The task's name index: from the event when it carries one, else remembered, else "unknown". */
+  private nameOf(s: number, name: unknown): number {
+    if (typeof name === 'string') return (this.tasks.name[s] = this.names.get(name));
+    const known = this.tasks.name[s];
+    return known < 0 ? this.unknownName : known;
   }
 
   private workerEvent(type: string, ev: FoldedEvent): void {
