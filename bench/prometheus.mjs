@@ -6,13 +6,15 @@
 //    hostnamePattern grouping the 50 pods into one hostname.
 // Prints a markdown table with verdicts and one JSON line (`--json`).
 //
-//   node bench/prometheus.mjs [--events 600000] [--runs 5]
+//   node bench/prometheus.mjs [--events 200000] [--runs 15] [--only cpu|scrape]
 import { parseArgs } from 'node:util';
 import { CeleryState, Ingestor } from 'evcam-kernel';
 import { ClusterMetrics, prometheusCameraOptions } from '@evcam/camera-prometheus';
 import { makeRounds, messagesFor } from './lib/stream.mjs';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '600000' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { events: { type: 'string', default: '200000' }, runs: { type: 'string', default: '15' }, json: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const doCpu = values.only !== 'scrape';
+const doScrape = values.only !== 'cpu';
 const runs = Number(values.runs);
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silent; } };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -46,16 +48,24 @@ function ingestRun(withCamera) {
   return { cpuNsPerEvent: ((cpu.user + cpu.system) * 1000) / folded, eventsPerSec: folded / wall };
 }
 
-ingestRun(false); ingestRun(true); // warm-up
+if (doCpu) { ingestRun(false); ingestRun(true); } // warm-up
+// Many short pairs, order alternating, each judged by its own ratio: on a shared machine the
+// load changes from second to second, but rarely within one pair.
 const plain = [];
 const camera = [];
-for (let i = 0; i < runs; i++) { // interleaved, so drift hits both alike
-  plain.push(ingestRun(false));
-  camera.push(ingestRun(true));
+const ratios = [];
+for (let i = 0; i < (doCpu ? runs : 0); i++) {
+  const first = i % 2 === 0;
+  const a = ingestRun(!first);
+  const b = ingestRun(first);
+  const [p, c] = first ? [a, b] : [b, a];
+  plain.push(p);
+  camera.push(c);
+  ratios.push(c.cpuNsPerEvent / p.cpuNsPerEvent);
 }
-const plainNs = median(plain.map((r) => r.cpuNsPerEvent));
-const cameraNs = median(camera.map((r) => r.cpuNsPerEvent));
-const overhead = (cameraNs - plainNs) / plainNs;
+const plainNs = doCpu ? median(plain.map((r) => r.cpuNsPerEvent)) : NaN;
+const cameraNs = doCpu ? median(camera.map((r) => r.cpuNsPerEvent)) : NaN;
+const overhead = doCpu ? median(ratios) - 1 : NaN;
 
 // ---- scrape -----------------------------------------------------------------------
 function populated(names, workers, extra) {
@@ -84,7 +94,7 @@ function scrapeBench(names, workers, extra = {}) {
   metrics.render(now);
   const ms = [];
   let bytes = 0;
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < Math.min(runs, 5); i++) {
     const t0 = performance.now();
     bytes = Buffer.from(metrics.render(now)).length; // the response body, as the endpoint sends it
     ms.push(performance.now() - t0);
@@ -92,19 +102,20 @@ function scrapeBench(names, workers, extra = {}) {
   return { names, workers, series: metrics.series.length, bytes, ms: median(ms) };
 }
 
-const full = scrapeBench(1000, 50);
-const grouped = scrapeBench(1000, 50, { hostnamePattern: '^(.*)-[a-z0-9]+-[a-z0-9]{5}$' });
+const full = doScrape ? scrapeBench(1000, 50) : null;
+const grouped = doScrape ? scrapeBench(1000, 50, { hostnamePattern: '^(.*)-[a-z0-9]+-[a-z0-9]{5}$' }) : null;
 
 const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
 const result = {
-  cpu: { plainNsPerEvent: plainNs, cameraNsPerEvent: cameraNs, overhead, plainEventsPerSec: median(plain.map((r) => r.eventsPerSec)), cameraEventsPerSec: median(camera.map((r) => r.eventsPerSec)) },
+  cpu: { ratios, plainNsPerEvent: plainNs, cameraNsPerEvent: cameraNs, overhead, plainEventsPerSec: median(plain.map((r) => r.eventsPerSec)), cameraEventsPerSec: median(camera.map((r) => r.eventsPerSec)) },
   scrape: { full, grouped },
 };
-const rows = [
-  ['camera CPU per event (ingest path)', '<= 5 %', `${(overhead * 100).toFixed(1)} % (${plainNs.toFixed(0)} → ${cameraNs.toFixed(0)} ns/event)`, verdict(overhead <= 0.05)],
+const rows = [];
+if (doCpu) rows.push(['camera CPU per event (ingest path)', '<= 5 %', `${(overhead * 100).toFixed(1)} % (median of ${runs} paired runs; ${plainNs.toFixed(0)} → ${cameraNs.toFixed(0)} ns/event)`, verdict(overhead <= 0.05)]);
+if (doScrape) rows.push(
   [`scrape 1,000 names × 50 workers (${full.series} label sets, ${(full.bytes / 1e6).toFixed(1)} MB)`, '<= 100 ms', `${full.ms.toFixed(1)} ms`, verdict(full.ms <= 100)],
   [`scrape, 50 pods grouped by hostnamePattern (${grouped.series} label sets, ${(grouped.bytes / 1e6).toFixed(2)} MB)`, '<= 100 ms', `${grouped.ms.toFixed(1)} ms`, verdict(grouped.ms <= 100)],
-];
+);
 result.rows = rows;
 result.table = `| camera-prometheus | target | measured | verdict |\n|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`;
 if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -137,6 +137,7 @@ export class ClusterMetrics {
         const nameIdx = this.nameOf(s, ev.name);
         const queue = ev.queue;
         if (typeof queue === 'string') tasks.queue[s] = this.queues.get(queue);
+        tasks.series[s] = undefined; // name or queue may have changed
         tasks.sent[s] = timeOf(ev.timestamp);
         tasks.eta[s] = parseEta(ev.eta);
         tasks.advance(s, Phase.SENT);
@@ -147,6 +148,7 @@ export class ClusterMetrics {
       case 'task-received': {
         const s = tasks.slot(uuid);
         const nameIdx = this.nameOf(s, ev.name);
+        tasks.series[s] = undefined;
         tasks.received[s] = timeOf(ev.timestamp);
         const eta = ev.eta;
         if (eta !== undefined) tasks.eta[s] = parseEta(eta);
@@ -250,9 +252,14 @@ export class ClusterMetrics {
   }
 
   private workerSeries(nameIdx: number, hostname: string, s: number): TaskSeries {
+    const tasks = this.tasks;
+    const cached = tasks.series[s];
+    if (cached !== undefined && tasks.seriesHost[s] === hostname) return cached as TaskSeries;
     const host = this.options.genericHostnameWorkerTask ? this.genericHost : this.hostOf(hostname);
     const series = this.seriesFor(nameIdx, host, this.queueOf(s));
     series.workerSide = true;
+    tasks.series[s] = series;
+    tasks.seriesHost[s] = hostname;
     return series;
   }
 
@@ -327,6 +334,7 @@ export class ClusterMetrics {
     for (const [group, last] of lastSeen) if (now - last > after) gone.add(group);
     if (gone.size === 0) return [];
     for (const [hostname, worker] of this.workers) if (gone.has(worker.group)) this.workers.delete(hostname);
+    this.tasks.forgetSeries();
     this.series = this.series.filter((series) => !gone.has(series.host));
     this.seriesIndex = this.seriesIndex.map((byName) => {
       if (byName === undefined) return byName;
