@@ -1,6 +1,6 @@
 // Shutter cost (no broker): with 10k tasks in the State and events arriving
 // steadily, how long do the file camera's shutters stall the event loop?
-// Uses the real CeleryState, Ingestor, Polaroid and file camera on the system
+// Uses the real CeleryState, Ingestor, shutter engine and file camera on the system
 // timer; perf_hooks.monitorEventLoopDelay is read only while a shutter is in
 // flight (from the capture timer firing until onShutter resolved). Also times
 // the two synchronous parts on their own: building the snapshot and turning it
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { FileCamera, fileCameraOptions } from '@evcam/camera-file';
-import { CeleryState, Ingestor, SystemClock, SystemTimer } from 'evcam-kernel';
+import { CeleryState, Ingestor, ShutterEngine, SystemClock, SystemTimer } from 'evcam-kernel';
 import { makeRounds } from './lib/stream.mjs';
 import { summarize } from './lib/stats.mjs';
 
@@ -51,12 +51,14 @@ const ms = (ns) => ns / 1e6;
 const snapshotMs = [];
 const shutterMs = [];
 let openedAt = 0;
-class MeasuredFileCamera extends FileCamera {
+class MeasuredEngine extends ShutterEngine {
   capture() {
     loopDelay.reset();
     openedAt = performance.now();
     super.capture();
   }
+}
+class MeasuredFileCamera extends FileCamera {
   async onShutter(snapshot, ctx) {
     try {
       await super.onShutter(snapshot, ctx);
@@ -78,9 +80,9 @@ const host = {
   },
   hold: () => ingestor.hold(),
 };
-const camera = new MeasuredFileCamera({
-  name: 'file', options: fileCameraOptions.parse({ dir }), logger: silent, host, settings: { freq: 1 },
-});
+const camera = new MeasuredEngine(new MeasuredFileCamera({
+  name: 'file', options: fileCameraOptions.parse({ dir }), logger: silent, host,
+}), host, { freq: 1 });
 await camera.install();
 
 // Steady ingestion between shutters: a batch every 5 ms, as socket reads deliver them.

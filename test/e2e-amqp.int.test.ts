@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { waitUntil } from '@evcam/camera-testkit';
 import { diffAgainstGolden, formatDiffs, readJson, type Golden } from './helpers/golden.js';
 import { startKernel } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
@@ -12,14 +13,6 @@ import { createVhost, listQueues, publishCaptured, type CapturedMessage } from '
 
 const capture = (): CapturedMessage[] =>
   readFileSync(fixture('rabbitmq-5.2.6.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CapturedMessage);
-
-async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('evcam-kernel against the real RabbitMQ', () => {
   let vhost: ReturnType<typeof createVhost>;
@@ -36,7 +29,7 @@ describe('evcam-kernel against the real RabbitMQ', () => {
       assert.match(queues[0].name, /^celeryev\.[0-9a-f-]{36}$/);
       await publishCaptured(vhost.url, capture());
       const latest = join(dir, 'latest.json');
-      await waitUntil(() => existsSync(latest) && readJson<Golden>(latest).event_count === 1020, 30_000, 'all 1020 events in latest.json');
+      await waitUntil(() => existsSync(latest) && readJson<Golden>(latest).event_count === 1020, 'all 1020 events in latest.json', { timeoutMs: 30_000 });
       assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr());
       const ours = readJson<Golden & { schema: string; seq: number }>(latest);
       const golden = readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json'));
@@ -53,6 +46,6 @@ describe('evcam-kernel against the real RabbitMQ', () => {
     } finally {
       await kernel.stop('SIGKILL');
     }
-    await waitUntil(() => listQueues(vhost.vhost).length === 0, 10_000, 'the auto-delete queue to go away');
+    await waitUntil(() => listQueues(vhost.vhost).length === 0, 'the auto-delete queue to go away', { timeoutMs: 10_000 });
   });
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { waitUntil } from '@evcam/camera-testkit';
 import { diffAgainstGolden, formatDiffs, readJson, type Golden } from './helpers/golden.js';
 import { runKernel, startKernel } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
@@ -31,14 +32,6 @@ async function republish(lines: RedisCaptureLine[], db: number): Promise<void> {
     }
   } finally {
     await pub.quit();
-  }
-}
-
-async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -84,7 +77,7 @@ describe('Redis broker: conformance with Celery\'s State', () => {
       assert.match(kernel.stderr(), new RegExp(`"channel":"/${db}\\.celeryev/\\*","pattern":true`));
       await republish(capture(), db);
       const latest = join(dir, 'latest.json');
-      await waitUntil(latestHas(latest, golden.event_count), 30_000, `all ${golden.event_count} events in latest.json`);
+      await waitUntil(latestHas(latest, golden.event_count), `all ${golden.event_count} events in latest.json`, { timeoutMs: 30_000 });
       assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr());
       const ours = readJson<Golden & { schema: string }>(latest);
       assert.equal(ours.schema, 'evcam.snapshot/1');
@@ -115,7 +108,7 @@ describe('Redis broker: conformance with Celery\'s State', () => {
         const body = JSON.parse(Buffer.from(env.body, 'base64').toString('utf8')) as unknown;
         return n + (Array.isArray(body) ? body.length : 1);
       }, 0);
-      await waitUntil(latestHas(latest, firstHalfEvents), 30_000, `the first ${firstHalfEvents} events`);
+      await waitUntil(latestHas(latest, firstHalfEvents), `the first ${firstHalfEvents} events`, { timeoutMs: 30_000 });
       try {
         execFileSync('redis-cli', ['-h', '127.0.0.1', 'shutdown', 'nosave'], { stdio: 'ignore' });
       } catch { /* redis-cli reports the closed connection as an error */ }
@@ -128,7 +121,7 @@ describe('Redis broker: conformance with Celery\'s State', () => {
       assert.ok(Date.parse(gap.to) > Date.parse(gap.from), gapLine);
       assert.equal(gap.level, 40, 'a gap is a warning: events may be missing');
       await republish(lines.slice(half), db);
-      await waitUntil(latestHas(latest, golden.event_count), 30_000, `all ${golden.event_count} events after the restart`);
+      await waitUntil(latestHas(latest, golden.event_count), `all ${golden.event_count} events after the restart`, { timeoutMs: 30_000 });
       assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr());
       const diffs = diffAgainstGolden(withoutLiveness(readJson<Golden>(latest)), withoutLiveness(readJson<Golden>(fixture('redis-5.2.6.golden.json'))));
       assert.equal(diffs.length, 0, formatDiffs(diffs));

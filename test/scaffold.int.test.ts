@@ -100,8 +100,9 @@ describe('evcam-kernel new-camera', () => {
     link(pkgDir, join(app, 'node_modules', PKG));
     const run = await runKernel(['replay', fixture('rabbitmq-5.2.6.jsonl'), '--camera', PKG, '--camera-option', 'file=./out/tasks.jsonl'], { cwd: app });
     assert.equal(run.code, 0, run.stderr);
-    const summary = JSON.parse(run.stdout.trim().split('\n').pop()!) as { cameras: { name: string; status: string; lastStoredSeq: number | null; failures: number }[] };
-    assert.deepEqual(summary.cameras.map((c) => [c.name, c.status, c.lastStoredSeq, c.failures]), [[PKG, 'closed', 1, 0]]);
+    const summary = JSON.parse(run.stdout.trim().split('\n').pop()!) as { cameras: { name: string; source: string; status: string; lastStoredSeq: number | null; failures: number }[] };
+    // Named by its static cameraName; the name it was configured by stays visible as `source`.
+    assert.deepEqual(summary.cameras.map((c) => [c.name, c.source, c.status, c.lastStoredSeq, c.failures]), [[NAME, PKG, 'closed', 1, 0]]);
 
     const golden = readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json'));
     const stored = foldJsonLines(join(app, 'out', 'tasks.jsonl'));

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   cleanupSignal, shutterSignal, silentLogger, Signal, Polaroid, type CameraContext, type CameraHost, type Logger, type Snapshot,
 } from '@evcam/camera-api';
-import { buildContainer, CeleryState, FakeClock, loadConfig, TOKENS, type Kernel } from 'evcam-kernel';
+import { buildContainer, CeleryState, FakeClock, loadConfig, ShutterEngine, TOKENS, type Kernel } from 'evcam-kernel';
 import { readJson, type Golden } from './helpers/golden.js';
 import { runKernel } from './helpers/kernel-process.js';
 import { fixture, ROOT } from './helpers/paths.js';
@@ -82,7 +82,7 @@ describe('shutter_signal and cleanup_signal on a camera', () => {
       cleanupSignal.connect(() => { throw new Error('bad subscriber'); }),
     ];
     try {
-      const camera = new SeqCamera({ name: 'cam', options: {}, logger, host, settings: { freq: 1, cleanupFreq: 2 }, seen });
+      const camera = new ShutterEngine(new SeqCamera({ name: 'cam', options: {}, logger, host, seen }), host, { freq: 1, cleanupFreq: 2 });
       await camera.install();
       await clock.advance(2);
       await camera.cancel();

@@ -6,7 +6,7 @@ import {
   EvcamError, ErrorCodes, isCameraClass, silentLogger,
   type CameraClass, type CameraContext, type Logger, type OptionsSchema, type Polaroid, type PolaroidSettings,
 } from '@evcam/camera-api';
-import { SUPPORTED_API_VERSIONS } from 'evcam-kernel';
+import { ShutterEngine, SUPPORTED_API_VERSIONS } from 'evcam-kernel';
 import { backendProblems, incrementalProblems, orderProblems, type BackendView } from './checks.js';
 import { DEFAULT_FIXTURE } from './fixture.js';
 import { Harness } from './harness.js';
@@ -88,6 +88,8 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
   const dir = mkdtempSync(join(tmpdir(), `evcam-kit-${name.replace(/[^a-z0-9-]/gi, '_')}-`));
   // Assigned inside the install check's closure (hence the casts: TS does not follow closures).
   let cam = null as Polaroid<any> | null;
+  /** The kernel's shutter engine driving `cam`, as the kernel would. */
+  let engine = null as ShutterEngine | null;
   let rec = null as Recorder | null;
   let kit!: KitContext;
 
@@ -95,7 +97,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
   const until = async (done: () => boolean, what: string, nudge?: () => Promise<void>): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     for (let i = 0; !done(); i++) {
-      if (Date.now() > deadline) throw new ConformanceFailure(`gave up after ${timeoutMs} ms waiting for ${what} (health: ${JSON.stringify(cam?.health)})`);
+      if (Date.now() > deadline) throw new ConformanceFailure(`gave up after ${timeoutMs} ms waiting for ${what} (health: ${JSON.stringify(engine?.health)})`);
       if (nudge && i % 4 === 3) await nudge();
       await (i < 50 ? nextTurn() : sleep(2));
     }
@@ -103,8 +105,8 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
   /** Let the shutter in flight finish (unless the camera is failing: then retries wait on the clock). */
   const settle = async (): Promise<void> => {
     let idle = false;
-    void cam!.idle().then(() => { idle = true; });
-    await until(() => idle || cam!.health.consecutiveFailures > 0, 'onShutter to finish');
+    void engine!.idle().then(() => { idle = true; });
+    await until(() => idle || engine!.health.consecutiveFailures > 0, 'onShutter to finish');
   };
   const backendHolds = async (snapshot = rec!.lastStored): Promise<void> => {
     if (!options.readBack || snapshot === undefined) return;
@@ -125,14 +127,15 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
       const schema = (camera as { optionsSchema?: OptionsSchema }).optionsSchema;
       const ctx: CameraContext<any> = {
         name, options: await validate(name, schema, options.options ?? {}), logger: logger.child({ camera: name }),
-        host: harness.host, settings, configDir: dir,
+        host: harness.host, configDir: dir,
       };
       cam = isCameraClass(camera) ? new camera(ctx) : camera(ctx);
-      expect(cam && typeof cam.install === 'function', `the factory returned ${typeof cam}, not a Polaroid`);
+      expect(cam && typeof cam.onShutter === 'function', `the factory returned ${typeof cam}, not a Polaroid`);
+      engine = new ShutterEngine(cam, harness.host, settings);
       rec = new Recorder(cam, harness);
       kit = { camera: cam, dir };
-      await cam.install();
-      expect(cam.health.status === 'ok', `health.status is ${cam.health.status} after install(), expected ok`);
+      await engine.install();
+      expect(engine.health.status === 'ok', `health.status is ${engine.health.status} after install(), expected ok`);
     });
     const blocked = installed ? undefined : 'install failed';
 
@@ -149,7 +152,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
     }, blocked);
 
     await step('slow backend: a waiting snapshot is superseded, and `changed` still covers every task touched', async () => {
-      const h = cam!.health;
+      const h = engine!.health;
       const before = { superseded: h.superseded, shutters: h.shutters };
       rec!.hold();
       await harness.foldUntil(at(0.55));
@@ -168,7 +171,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
     }, blocked);
 
     await step('backend failure: health goes failing, then recovers, and nothing folded meanwhile is lost', async () => {
-      const h = cam!.health;
+      const h = engine!.health;
       rec!.backendDown = true;
       if (options.breakBackend) await options.breakBackend(kit);
       else rec!.failShutters = true;
@@ -205,7 +208,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
       harness.foldSilently(n); // folded after the last timed shutter: only the final shutter can carry these
       finalState = harness.state.snapshot(0, 0, harness.clock.now()).snapshot;
       let cancelled = false;
-      void cam!.cancel().then(() => { cancelled = true; });
+      void engine!.cancel().then(() => { cancelled = true; });
       await until(() => cancelled, 'cancel() to return', () => harness.tick(0.25));
       const last = rec!.lastStored;
       expect(last !== undefined && last !== beforeCancel, 'cancel() did not store a final snapshot');
@@ -213,7 +216,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
         `the final snapshot has ${last.event_count} events / ${last.task_count} tasks; the State had ${finalState.event_count} / ${finalState.task_count}`);
       expect(JSON.stringify(last.tasks) === JSON.stringify(finalState.tasks), 'the final snapshot\'s tasks differ from the final State');
       expect(rec!.closes === 1, `onClose ran ${rec!.closes} times, expected once`);
-      expect(cam!.health.status === 'closed', `health.status is ${cam!.health.status} after cancel(), expected closed`);
+      expect(engine!.health.status === 'closed', `health.status is ${engine!.health.status} after cancel(), expected closed`);
       expect(harness.clock.scheduled === 0, `${harness.clock.scheduled} timer(s) still scheduled after cancel()`);
       const incremental = incrementalProblems(rec!.stored);
       expect(incremental === null, incremental!);
@@ -227,7 +230,7 @@ export async function conformance(camera: CameraUnderTest, options: ConformanceO
     }, blocked ?? (options.readBack ? undefined : 'give readBack() so the kit can check what your backend stored'));
   } finally {
     rec?.dispose();
-    if (cam && cam.health.status !== 'closed') await Promise.race([cam.cancel().catch(() => {}), sleep(1000)]);
+    if (engine && engine.health.status !== 'closed') await Promise.race([engine.cancel().catch(() => {}), sleep(1000)]);
     if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
     else logger.info({ dir }, 'conformance run directory kept');
   }

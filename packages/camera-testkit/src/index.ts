@@ -9,3 +9,4 @@ export { parseOptionsWith, sampleTask, sampleWorker } from './samples.js';
 export { RecordingLogger } from './recording-logger.js';
 export { waitUntil } from './wait.js';
 export { goldenReplays, type GoldenReplay } from './goldens.js';
+export { ShutterEngine } from 'evcam-kernel';

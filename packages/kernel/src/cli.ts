@@ -192,7 +192,7 @@ async function replay(file: string, flags: CommonFlags): Promise<number> {
   await kernel.stop();
   const failed = kernel.cameras.filter((c) => c.health.lastStoredSeq === null || c.health.status === 'failing');
   process.stdout.write(`${JSON.stringify({ replay: file, ...summary, event_count: kernel.state.eventCount, task_count: kernel.state.taskCount,
-    cameras: kernel.cameras.map((c) => ({ name: c.name, ...c.health })) })}\n`);
+    cameras: kernel.cameras.map((c) => ({ name: c.name, source: c.source, ...c.health })) })}\n`);
   if (failed.length > 0) {
     logger.error({ cameras: failed.map((c) => c.name) }, 'the final snapshot was not stored by every camera');
     return EXIT.unavailable;

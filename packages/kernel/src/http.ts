@@ -13,7 +13,7 @@ export interface HttpEndpoint {
 /** /healthz as JSON: overall status, receiver, every camera, State sizes, checkpoint. */
 export function healthDocument(kernel: Kernel): { status: 'ok' | 'degraded'; [key: string]: unknown } {
   const receiver = kernel.receiver.health();
-  const cameras = kernel.cameras.map((c) => ({ name: c.name, ...c.health }));
+  const cameras = kernel.cameras.map((c) => ({ name: c.name, source: c.source, ...c.health }));
   const degraded = !receiver.connected || cameras.some((c) => c.status !== 'ok');
   return {
     status: degraded ? 'degraded' : 'ok',

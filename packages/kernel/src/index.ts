@@ -5,13 +5,16 @@ export { defineConfig, type EvcamConfig, type ResolvedConfig, type CameraEntry, 
 export { loadConfig, mergeConfig, parseCameraOptions, type LoadedConfig } from './config/load.js';
 export { CeleryState, DEFAULT_STATE_LIMITS, type StateLimits } from './state/state.js';
 export { TaskRecord, WorkerRecord, type CeleryEvent } from './state/records.js';
-export { Ingestor, systemUtcoffset } from './ingest/ingestor.js';
+export { Ingestor, systemUtcoffset, type EventSink } from './ingest/ingestor.js';
 export { IngestMetrics, type BadInputReason } from './ingest/metrics.js';
 export { decodeBody, checkEvent, type RawMessage } from './ingest/decode.js';
 export { openKombuEnvelope } from './ingest/kombu-envelope.js';
 export { SystemClock, SystemTimer, FakeClock } from './runtime/clock.js';
 export { createLogger, redactSecrets, redactUrls } from './runtime/logger.js';
 export { buildContainer, Kernel, BUILTIN_COMPONENTS } from './kernel.js';
+export { ShutterEngine, DEFAULT_POLAROID_SETTINGS, type ShutterEngineOptions } from './engine/shutter-engine.js';
+export { OPEN_GATE, type ShutterGate } from './engine/gate.js';
+export { parseRate, TokenBucket } from './engine/rate.js';
 export { resolveCamera, planCameras, BUILTIN_CAMERAS, SUPPORTED_API_VERSIONS } from './cameras/loader.js';
 export { ReplayClock, replayFile, type ReplaySummary } from './replay.js';
 export { parseAmqpUrl, brokerKind } from './receivers/broker-url.js';

@@ -2,12 +2,15 @@ import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import {
-  EvcamError, ErrorCodes, shutterSignal, type CameraHost, type Clock, type Logger, type Polaroid, type Timer,
+  EvcamError, ErrorCodes, shutterSignal, type CameraHost, type Clock, type Logger, type Timer,
 } from '@evcam/camera-api';
+import { backoffDelay } from '@evcam/retry';
 import { Container, inject, injectable } from 'inversify';
 import { planCameras } from './cameras/loader.js';
 import type { Checkpointer } from './checkpoint/checkpointer.js';
 import type { ComponentSpec, ResolvedConfig } from './config/schema.js';
+import { OPEN_GATE, type ShutterGate } from './engine/gate.js';
+import { ShutterEngine } from './engine/shutter-engine.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { AmqpReceiver } from './receivers/amqp.js';
 import { brokerKind } from './receivers/broker-url.js';
@@ -77,6 +80,8 @@ export interface BuildOptions {
   timer?: Timer;
   /** Build without cameras (dump). */
   withoutCameras?: boolean;
+  /** Shutter only while this is open (high availability); default: always. */
+  gate?: ShutterGate;
 }
 
 /** The composition root: every kernel component bound to its token. */
@@ -112,12 +117,16 @@ export async function buildContainer(options: BuildOptions): Promise<Container> 
     const state = ctx.get<CeleryState>(TOKENS.State);
     const clock = ctx.get<Clock>(TOKENS.Clock);
     const ingestor = ctx.get<Ingestor>(TOKENS.Ingestor);
-    return {
+    const receiver = ctx.get<Receiver>(TOKENS.Receiver);
+    const host: CameraHost = {
       timer: ctx.get<Timer>(TOKENS.Timer),
       clock,
       takeSnapshot: (since, seq) => state.snapshot(since, seq, clock.now()),
       hold: () => ingestor.hold(),
     };
+    // Absent, not failing, when the receiver cannot tell.
+    if (receiver.queueDepths) return { ...host, queueDepths: (queues) => receiver.queueDepths!(queues) };
+    return host;
   });
   if (options.withoutCameras) {
     container.bind(TOKENS.Cameras).toConstantValue([]);
@@ -125,9 +134,11 @@ export async function buildContainer(options: BuildOptions): Promise<Container> 
     const plans = await planCameras(config, configDir);
     container.bind(TOKENS.Cameras).toDynamicValue((ctx) => {
       const host = ctx.get<CameraHost>(TOKENS.CameraHost);
-      return plans.map((plan) => plan.create({
-        host, settings: plan.settings, configDir, logger: logger.child({ camera: plan.name }),
-      }));
+      const engines = plans.map((plan) => new ShutterEngine(plan.create({
+        host, configDir, logger: logger.child(plan.name === plan.source ? { camera: plan.name } : { camera: plan.name, source: plan.source }),
+      }), host, plan.settings, { gate: options.gate ?? OPEN_GATE, source: plan.source }));
+      ctx.get<Ingestor>(TOKENS.Ingestor).setCameras(engines);
+      return engines;
     });
   }
   container.bind(TOKENS.Kernel).to(Kernel);
@@ -153,13 +164,22 @@ export class Kernel {
     @inject(TOKENS.State) readonly state: CeleryState,
     @inject(TOKENS.Ingestor) readonly ingestor: Ingestor,
     @inject(TOKENS.Receiver) readonly receiver: Receiver,
-    @inject(TOKENS.Cameras) readonly cameras: Polaroid[],
+    /** One shutter engine per camera (`engine.camera` is the camera itself). */
+    @inject(TOKENS.Cameras) readonly cameras: ShutterEngine[],
     @inject(TOKENS.Timer) readonly timer: Timer,
   ) {}
 
   /** Install every camera (by cameraStartPolicy), then start receiving. */
   async start(options: { receive?: boolean } = {}): Promise<void> {
-    for (const camera of this.cameras) await this.installCamera(camera, 1);
+    try {
+      for (const camera of this.cameras) await this.installCamera(camera, 1);
+    } catch (err) {
+      // Not starting after all: every camera gets its onClose (the installed ones after a final shutter).
+      this.stopped = true;
+      for (const cancel of this.retryTimers) cancel();
+      await Promise.all(this.cameras.map((camera) => camera.cancel().catch(() => {})));
+      throw err;
+    }
     if (options.receive !== false) await this.receiver.start();
     this.scheduleCheckpoints();
   }
@@ -179,21 +199,21 @@ export class Kernel {
     }
   }
 
-  private async installCamera(camera: Polaroid, attempt: number): Promise<void> {
+  private async installCamera(camera: ShutterEngine, attempt: number): Promise<void> {
     try {
       await camera.install();
-      if (attempt > 1) this.logger.info({ camera: camera.name, attempt }, 'camera started');
+      if (attempt > 1) this.logger.info({ camera: camera.name, source: camera.source, attempt }, 'camera started');
     } catch (err) {
       const retryable = EvcamError.is(err) && err.retryable;
       if (!retryable || this.config.cameraStartPolicy === 'exit') {
         // Say which camera: with several, the camera's own message may not.
-        const why = EvcamError.is(err) && err.message.includes(camera.name) ? err.message : (err as Error)?.message ?? String(err);
+        const why = EvcamError.is(err) && err.message.includes(camera.source) ? err.message : (err as Error)?.message ?? String(err);
         throw new EvcamError(EvcamError.is(err) ? err.code : ErrorCodes.CAMERA_START,
-          `camera "${camera.name}" failed to start: ${why}${retryable ? ' (cameraStartPolicy is "exit"; "retry" would wait for the backend)' : ''}`,
+          `camera "${camera.source}" failed to start: ${why}${retryable ? ' (cameraStartPolicy is "exit"; "retry" would wait for the backend)' : ''}`,
           { cause: err, retryable });
       }
-      const delay = Math.min(this.config.maxBackoff, 2 ** Math.min(attempt, 10));
-      this.logger.warn({ err, camera: camera.name, attempt, retryInSecs: delay },
+      const delay = backoffDelay(attempt, { min: 2, max: this.config.maxBackoff });
+      this.logger.warn({ err, camera: camera.name, source: camera.source, attempt, retryInSecs: delay },
         'camera backend is not available; the other cameras and ingestion carry on, retrying');
       const cancel = this.timer.callLater(delay, () => {
         this.retryTimers.delete(cancel);

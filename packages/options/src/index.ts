@@ -6,9 +6,12 @@ import { z } from 'zod';
 /** The one placeholder every redactor writes in place of a secret. */
 export const REDACTED = '[redacted]';
 
-/** A URL with its password (and a user-only credential) replaced by REDACTED; non-URLs are returned unchanged. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i, (_all, scheme: string, auth: string) => {
+/**
+ * Every URL in `text` with its password (and a user-only credential) replaced by
+ * REDACTED: a URL alone, or URLs inside an error message. Text without one is returned unchanged.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/gi, (_all, scheme: string, auth: string) => {
     const colon = auth.indexOf(':');
     return colon < 0 ? `${scheme}${REDACTED}@` : `${scheme}${auth.slice(0, colon)}:${REDACTED}@`;
   });

@@ -35,4 +35,6 @@ test('redactUrl hides the password and keeps the rest', () => {
   assert.equal(redactUrl('redis://:pw@127.0.0.1:6379/0'), `redis://:${REDACTED}@127.0.0.1:6379/0`);
   assert.equal(redactUrl('amqp://token@host//'), `amqp://${REDACTED}@host//`);
   assert.equal(redactUrl('/var/lib/evcam.db'), '/var/lib/evcam.db');
+  assert.equal(redactUrl('connect ECONNREFUSED amqp://u:pw@a:5672// (then https://e:k@b:9200)'),
+    `connect ECONNREFUSED amqp://u:${REDACTED}@a:5672// (then https://e:${REDACTED}@b:9200)`, 'every URL inside a message');
 });

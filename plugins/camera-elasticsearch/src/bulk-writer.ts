@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Logger } from '@evcam/camera-api';
+import { backoffDelay } from '@evcam/retry';
 import type { BulkEntry } from './documents.js';
 import { isRetryableStatus } from './es-errors.js';
 import type { PendingBuffer } from './pending-buffer.js';
@@ -76,9 +77,8 @@ export class BulkWriter {
         result.deferred = retryable;
         return result;
       }
-      // Capped exponential backoff with jitter: 0.1 s, 0.2 s, 0.4 s, ... up to itemRetryMaxDelay.
-      const ceiling = Math.min(this.settings.itemRetryMaxDelay, 0.1 * 2 ** attempt);
-      await sleep((ceiling / 2 + Math.random() * ceiling / 2) * 1000, undefined, { signal });
+      // The shared backoff: 0.1 s, 0.2 s, 0.4 s, ... up to itemRetryMaxDelay.
+      await sleep(backoffDelay(attempt + 1, { min: 0.1, max: this.settings.itemRetryMaxDelay }) * 1000, undefined, { signal });
     }
   }
 

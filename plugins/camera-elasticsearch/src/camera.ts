@@ -112,7 +112,7 @@ export class ElasticsearchCamera extends Polaroid<ElasticsearchCameraOptions> {
         });
         this.logger.info({ index, task: response.task }, 'Elasticsearch retention: delete-by-query started');
       } catch (err) {
-        throw new EvcamError(ErrorCodes.CAMERA_SHUTTER,
+        throw new EvcamError(ErrorCodes.CAMERA_CLEANUP,
           `Elasticsearch retention on ${index} failed: ${adviceFor(err)} (${describeEsError(err).reason}); it runs again at the next cleanup`,
           { retryable: isRetryableEsError(err) });
       }

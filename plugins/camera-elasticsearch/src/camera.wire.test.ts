@@ -159,23 +159,23 @@ describe('Elasticsearch camera over HTTP, against the ES double', () => {
     assert.equal(aborted.camera.pendingDocs.size, 1);
   });
 
-  it('driven by the Polaroid: a failed shutter is retried with backoff and stored once ES is back', async () => {
+  it('driven by the kernel\'s shutter engine: a failed shutter is retried with backoff and stored once ES is back', async () => {
     const h = camera({ indexPrefix: 'polaroid' });
-    await h.camera.install();
+    await h.engine.install();
     es.mode = 'unavailable';
     h.host.setTask(task('p1', { state: 'STARTED' }));
     h.host.setWorker(worker('w1@lab'));
-    h.camera.shutter();
-    while (h.camera.health.failures === 0) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(h.camera.health.status, 'failing');
+    h.engine.shutter();
+    while (h.engine.health.failures === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(h.engine.health.status, 'failing');
     h.host.setTask(task('p1', { state: 'SUCCESS' }));
     es.mode = 'up';
-    h.camera.shutter();
-    await h.camera.idle();
-    assert.equal(h.camera.health.status, 'ok');
+    h.engine.shutter();
+    await h.engine.idle();
+    assert.equal(h.engine.health.status, 'ok');
     assert.equal(es.doc('polaroid-tasks', 'p1')?.state, 'SUCCESS');
     assert.ok(es.doc('polaroid-workers', 'w1@lab'));
-    await h.camera.cancel();
-    assert.equal(h.camera.health.status, 'closed');
+    await h.engine.cancel();
+    assert.equal(h.engine.health.status, 'closed');
   });
 });

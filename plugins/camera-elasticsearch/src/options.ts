@@ -1,4 +1,4 @@
-import { bool, bytes, duration, positiveInt } from '@evcam/options';
+import { bool, bytes, duration, positiveInt, REDACTED, redactUrl } from '@evcam/options';
 import { z } from 'zod';
 
 // Durations are seconds or '90s', '30m', '12h', '3d' (the shared @evcam/options parsers, as every camera).
@@ -86,7 +86,7 @@ export function redactOptions(options: ElasticsearchCameraOptions): Record<strin
 }
 
 function redact(value: unknown, key = ''): unknown {
-  if (SECRET_KEYS.has(key)) return '[redacted]';
+  if (SECRET_KEYS.has(key)) return REDACTED;
   if (typeof value === 'string') return redactUrl(value);
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (value && typeof value === 'object') {
@@ -95,7 +95,5 @@ function redact(value: unknown, key = ''): unknown {
   return value;
 }
 
-/** http://user:secret@host → http://user:[redacted]@host */
-export function redactUrl(text: string): string {
-  return text.replace(/(https?:\/\/[^:/@\s]+:)[^@/\s]+@/g, '$1[redacted]@');
-}
+/** http://user:secret@host → http://user:[redacted]@host, for every URL in a text (the shared redactor). */
+export { redactUrl };

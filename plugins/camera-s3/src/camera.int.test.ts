@@ -28,7 +28,7 @@ for (const kind of ['fauxqs', 's3rver'] as const) {
     const server = kind === 'fauxqs' ? fauxqs : s3rver;
     const bucket = await bucketOn(server);
     const { camera } = makeCamera(base(server, bucket));
-    await camera.install();
+    await camera.onInstall();
     const snapshots = [fixtureSnapshot(1, 1795514300.25), fixtureSnapshot(2, 1795514301.5), fixtureSnapshot(3, 1795517900)]; // the last in the next hour
     for (const s of snapshots) await shutter(camera, s);
     await camera.onClose();
@@ -58,7 +58,7 @@ for (const kind of ['fauxqs', 's3rver'] as const) {
 test('gzip: false writes plain .json history objects', async () => {
   const bucket = await bucketOn(s3rver);
   const { camera } = makeCamera(base(s3rver, bucket, { gzip: false, prefix: 'plain' }));
-  await camera.install();
+  await camera.onInstall();
   await shutter(camera, fixtureSnapshot(1));
   await camera.onClose();
   const [key] = (await listKeys(s3rver.client, bucket, 'plain/')).filter((k) => !k.endsWith('latest.json'));
@@ -71,7 +71,7 @@ test('gzip: false writes plain .json history objects', async () => {
 test('delta: only changed tasks between full snapshots every fullEvery shutters; latest.json always full', async () => {
   const bucket = await bucketOn(fauxqs);
   const { camera } = makeCamera(base(fauxqs, bucket, { delta: true, fullEvery: 3 }));
-  await camera.install();
+  await camera.onInstall();
   const s1 = manySnapshot(100, 1);
   const ids = Object.keys(s1.tasks);
   const s2 = evolve(s1, 2, [ids[5], ids[7]]);
@@ -109,7 +109,7 @@ test('retention: onCleanup deletes history older than retention (by snapshot tim
   const bucket = await bucketOn(fauxqs);
   const host = new FakeHost();
   const { camera, logger } = makeCamera(base(fauxqs, bucket, { retention: '2h' }), { host });
-  await camera.install();
+  await camera.onInstall();
   const t0 = 1_795_500_000;
   const times = [t0, t0 + 1800, t0 + 3 * 3600, t0 + 5 * 3600, t0 + 5 * 3600 + 60];
   for (const [i, t] of times.entries()) await shutter(camera, fixtureSnapshot(i + 1, t));
@@ -127,7 +127,7 @@ test('retention: onCleanup deletes history older than retention (by snapshot tim
 test('a 10k-task snapshot: upload latency measured, well under the 30 s shutter timeout', async (t) => {
   const bucket = await bucketOn(fauxqs);
   const { camera } = makeCamera(base(fauxqs, bucket));
-  await camera.install();
+  await camera.onInstall();
   const big = manySnapshot(10_000, 1);
   const rawBytes = Buffer.byteLength(JSON.stringify(big));
   const runs: number[] = [];

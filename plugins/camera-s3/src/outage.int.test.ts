@@ -28,7 +28,7 @@ test('outage: S3 stopped, snapshots spooled without blocking, server restarted o
   const { camera, logger } = makeCamera(options(server, tempDir()));
   t.after(() => camera.onClose()); // also when an assertion fails early: a live uploader keeps the process running
   const puts = recordPuts(camera.client);
-  await camera.install();
+  await camera.onInstall();
   await shutter(camera, manySnapshot(20, 1));
   await server.stop();
 
@@ -70,7 +70,7 @@ test('kernel restart: a new camera on the same spool dir uploads what the old on
   const spoolDir = tempDir();
   const first = makeCamera(options(server, spoolDir, { closeTimeout: 0.5 }), { host: new FakeHost(1) });
   t.after(() => first.camera.onClose());
-  await first.camera.install();
+  await first.camera.onInstall();
   await server.stop();
   for (let seq = 1; seq <= 3; seq++) await shutter(first.camera, manySnapshot(10, seq));
   const started = performance.now();
@@ -82,7 +82,7 @@ test('kernel restart: a new camera on the same spool dir uploads what the old on
   server = await up(port);
   const second = makeCamera(options(server, spoolDir));
   try {
-    await second.camera.install();
+    await second.camera.onInstall();
     await second.camera.flushed();
     const left = history(await listKeys(server.client, BUCKET));
     assert.equal(left.length, 3);
@@ -103,7 +103,7 @@ test('spool full: oldest snapshots dropped (counted, logged), the newest survive
   const one = Buffer.byteLength(JSON.stringify(manySnapshot(20, 1)));
   const { camera, logger } = makeCamera(options(server, tempDir(), { gzip: false, delta: true, fullEvery: 100, spoolMaxBytes: Math.floor(one * 4.5) }));
   t.after(() => camera.onClose());
-  await camera.install();
+  await camera.onInstall();
   await shutter(camera, manySnapshot(20, 1));
   await server.stop();
   const s = manySnapshot(20, 1);
@@ -143,7 +143,7 @@ test('slow S3 (accepts, never answers): onShutter returns after requestTimeout w
   // install() needs a HeadBucket answer from a live server; then the camera's requests are re-routed to the black hole.
   const live = await up();
   const { camera: cam2 } = makeCamera(options(live, tempDir(), { requestTimeout: 0.5 }));
-  await cam2.install();
+  await cam2.onInstall();
   cam2.client.middlewareStack.add((next) => async (args) => {
     const request = args.request as { port?: number };
     if (request && typeof request === 'object') request.port = port;

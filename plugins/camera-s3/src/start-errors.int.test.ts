@@ -14,7 +14,7 @@ after(async () => { await Promise.all([s3rver?.stop(), fauxqs?.stop()]); });
 
 async function startFailure(options: Record<string, unknown>) {
   const { camera, logger } = makeCamera({ forcePathStyle: true, spoolDir: tempDir(), requestTimeout: 3, ...options });
-  const err = await camera.install().then(() => null, (e: unknown) => e);
+  const err = await camera.onInstall().then(() => null, (e: unknown) => e);
   await camera.onClose();
   assert.ok(EvcamError.is(err), `an EvcamError, got ${String(err)}`);
   assert.equal(err.code, ErrorCodes.CAMERA_START);
@@ -47,6 +47,6 @@ test('unreachable endpoint (connection refused): retryable CAMERA_START', async 
 
 test('the right credentials on the same server pass (the 403 above is about the key, not the server)', async () => {
   const { camera } = makeCamera({ bucket: 'evcam-creds', endpoint: s3rver.endpoint, forcePathStyle: true, spoolDir: tempDir(), ...s3rver.credentials });
-  await camera.install();
+  await camera.onInstall();
   await camera.onClose();
 });

@@ -1,4 +1,5 @@
 import type { Cancel, Logger, Timer } from '@evcam/camera-api';
+import { backoffDelay } from '@evcam/retry';
 import type { S3Object } from './s3-object.js';
 import type { Spool } from './spool.js';
 
@@ -180,10 +181,9 @@ export class Uploader {
     this.draining = null;
   }
 
-  /** Capped exponential backoff with jitter: ~0.5 s, 1 s, 2 s ... maxBackoff; short while closing. */
+  /** The shared backoff: ~0.5 s, 1 s, 2 s ... maxBackoff; short while closing. */
   private backoffSecs(attempt: number): number {
-    const ceiling = Math.min(this.closing ? 0.5 : this.opts.maxBackoff, 0.5 * 2 ** Math.min(attempt - 1, 30));
-    return ceiling / 2 + Math.random() * (ceiling / 2);
+    return backoffDelay(attempt, { min: 0.5, max: this.closing ? 0.5 : this.opts.maxBackoff });
   }
 
   private sleep(secs: number): Promise<void> {

@@ -22,8 +22,10 @@ export const BUILTIN_CAMERAS: Readonly<Record<string, string>> = {
 
 /** A camera ready to be constructed: what the loader found plus its validated options. */
 export interface CameraPlan {
-  /** The name it was configured by (for logs and health). */
+  /** The camera's name in logs, health and summaries: its static cameraName, else `source`. */
   name: string;
+  /** The name it was configured by ('file', './dist/index.js', '@acme/evcam-camera-kafka'). */
+  source: string;
   create(ctx: Omit<CameraContext, 'options' | 'name'>): Polaroid;
   options: unknown;
   settings: Partial<PolaroidSettings>;
@@ -132,6 +134,12 @@ function checkApiVersion(name: string, camera: CameraClass | CameraFactory): voi
   }
 }
 
+/** A class's static cameraName when it has one, else the name it was configured by. */
+function displayName(source: string, camera: CameraClass | CameraFactory): string {
+  const declared = (camera as { cameraName?: unknown }).cameraName;
+  return typeof declared === 'string' && declared !== '' ? declared : source;
+}
+
 /** Validate options with the camera's schema (any Standard Schema: zod, valibot, ...). */
 export async function validateOptions(name: string, schema: OptionsSchema | undefined, options: unknown): Promise<unknown> {
   if (schema === undefined) return options;
@@ -179,17 +187,24 @@ export async function planCameras(config: ResolvedConfig, configDir: string): Pr
     };
     const clearAfter = entry.clearAfter ?? (config.clearAfter || undefined);
     if (clearAfter !== undefined) settings.clearAfter = clearAfter;
-    const create = (ctx: Omit<CameraContext, 'options' | 'name'>): Polaroid => {
-      const full = { ...ctx, name, options: options as Record<string, unknown> };
+    const plan: CameraPlan = { name: displayName(name, camera), source: name, create: null!, options, settings };
+    plan.create = (ctx: Omit<CameraContext, 'options' | 'name'>): Polaroid => {
+      const full = { ...ctx, name: plan.name, options: options as Record<string, unknown> };
       if (isCameraClass(camera)) return new camera(full);
       const made = (camera as CameraFactory)(full);
-      if (!made || typeof (made as Polaroid).onShutter !== 'function' || typeof (made as Polaroid).install !== 'function') {
+      if (!made || typeof (made as Polaroid).onShutter !== 'function') {
         throw new EvcamError(ErrorCodes.NOT_A_CAMERA,
           `camera "${name}": the factory returned ${typeof made}, not a camera. Return an instance of a Polaroid subclass.`);
       }
       return made;
     };
-    plans.push({ name, create, options, settings });
+    plans.push(plan);
+  }
+  // Two cameras with one cameraName (the same class configured twice) keep their configured names.
+  for (const plan of plans) {
+    if (plan.name !== plan.source && plans.filter((p) => p.name === plan.name).length > 1) {
+      for (const twin of plans.filter((p) => p.name === plan.name)) twin.name = twin.source;
+    }
   }
   if (plans.filter((p) => p.settings.clearAfter).length > 0 && plans.length > 1) {
     throw new EvcamError(ErrorCodes.CONFIG_INVALID,

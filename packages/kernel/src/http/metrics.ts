@@ -35,6 +35,8 @@ export function renderMetrics(kernel: Kernel): string {
     .family('evcam_camera_timeouts_total', 'counter', 'onShutter calls cut off by shutterTimeout', byCamera(kernel, (h) => h.timeouts))
     .family('evcam_camera_superseded_total', 'counter', 'Snapshots replaced by a newer one before being stored', byCamera(kernel, (h) => h.superseded))
     .family('evcam_camera_rate_limited_total', 'counter', 'Shutters skipped by maxrate', byCamera(kernel, (h) => h.rateLimited))
+    .family('evcam_camera_cleanup_failures_total', 'counter', 'onCleanup calls that threw or rejected', byCamera(kernel, (h) => h.cleanupFailures))
+    .family('evcam_camera_event_errors_total', 'counter', 'onEvent calls that threw (ingestion carried on)', byCamera(kernel, (h) => h.eventErrors))
     .family('evcam_camera_consecutive_failures', 'gauge', 'Failures since the last stored snapshot', byCamera(kernel, (h) => h.consecutiveFailures))
     .family('evcam_camera_shutter_duration_seconds', 'gauge', 'Duration of the last onShutter call',
       byCamera(kernel, (h) => (h.lastDurationMs === null ? null : h.lastDurationMs / 1000)));

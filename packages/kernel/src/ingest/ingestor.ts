@@ -1,4 +1,4 @@
-import type { Logger } from '@evcam/camera-api';
+import type { FoldedEvent, Logger } from '@evcam/camera-api';
 import type { CeleryState } from '../state/state.js';
 import type { CeleryEvent } from '../state/records.js';
 import { checkEvent, decodeMessage, DecodeFailure, DEFAULT_DECODE_LIMITS, type DecodeLimits, type RawMessage } from './decode.js';
@@ -10,6 +10,12 @@ const CLIENT_CLOCK_SKEW = -1;
 /** The receiver's utcoffset as Celery computes it: hours west of UTC, floored. */
 export function systemUtcoffset(): number {
   return Math.floor(new Date().getTimezoneOffset() / 60);
+}
+
+/** A camera that wants every folded event (its optional onEvent), and where its throws go. */
+export interface EventSink {
+  readonly camera: { onEvent?(event: FoldedEvent): void };
+  eventFailed(err: unknown): void;
 }
 
 export interface IngestorOptions extends DecodeLimits {
@@ -38,6 +44,8 @@ export class Ingestor {
   onFold: ((folded: number) => void) | null = null;
   /** Called with every event as decoded from the wire, before adjustment (used by `dump`). */
   onDecoded: ((event: CeleryEvent, receivedAt: number) => void) | null = null;
+  /** Only the cameras that define onEvent, precomputed: none costs one null check per event. */
+  private eventSinks: EventSink[] | null = null;
 
   constructor(
     private readonly state: CeleryState,
@@ -120,6 +128,12 @@ export class Ingestor {
     return this.utcoffset;
   }
 
+  /** The cameras to call onEvent on, in this order, after each fold. */
+  setCameras(cameras: readonly EventSink[]): void {
+    const sinks = cameras.filter((c) => typeof c.camera.onEvent === 'function');
+    this.eventSinks = sinks.length > 0 ? sinks : null;
+  }
+
   private fold(ev: CeleryEvent): void {
     this.state.event(ev);
     const m = this.metrics;
@@ -134,7 +148,19 @@ export class Ingestor {
       m.lastLag = lag;
       if (lag > m.lagMax) m.lagMax = lag;
     }
+    if (this.eventSinks !== null) this.dispatch(this.eventSinks, ev);
     if (this.onFold !== null) this.onFold(m.folded);
+  }
+
+  private dispatch(sinks: EventSink[], ev: FoldedEvent): void {
+    for (let i = 0; i < sinks.length; i++) {
+      const sink = sinks[i];
+      try {
+        sink.camera.onEvent!(ev);
+      } catch (err) {
+        sink.eventFailed(err);
+      }
+    }
   }
 
   /**

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { EvcamError, ErrorCodes, type Clock, type Logger } from '@evcam/camera-api';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type Options } from 'amqplib';
 import { inject, injectable } from 'inversify';
-import pRetry, { AbortError } from 'p-retry';
+import { AbortError, retry } from '@evcam/retry';
 import type { CheckpointedReceiver } from '../checkpoint/checkpointer.js';
 import { RedeliveryGuard, type GuardCut } from '../checkpoint/redelivery.js';
 import { ackMode, type AckMode, type ResolvedConfig } from '../config/schema.js';
@@ -45,6 +45,10 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
   private readonly noLoss: boolean;
   private connection: ChannelModel | null = null;
   private channel: Channel | null = null;
+  /** For queueDepths only: checking an unknown queue closes the channel it runs on. */
+  private depthChannel: Channel | null = null;
+  private depthChannelOn: ChannelModel | null = null;
+  private depthCalls: Promise<unknown> = Promise.resolve();
   private consumerTag: string | null = null;
   private stopping = false;
   private abort = new AbortController();
@@ -164,12 +168,9 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
       if (this.connection !== null) await this.closed;
       if (this.stopping) return;
       try {
-        await pRetry(() => this.connectOnce(), {
-          retries: Number.POSITIVE_INFINITY,
-          minTimeout: minDelay * 1000,
-          maxTimeout: maxDelay * 1000,
-          factor: 2,
-          randomize: true,
+        await retry(() => this.connectOnce(), {
+          min: minDelay,
+          max: maxDelay,
           signal: this.abort.signal,
           shouldRetry: () => !this.stopping,
           onFailedAttempt: ({ error, attemptNumber }) => {
@@ -367,8 +368,48 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     }
   }
 
+  /** Messages ready in each queue (checkQueue, no consumer count), null for a queue that does not exist. */
+  queueDepths(queues: readonly string[]): Promise<Record<string, number | null>> {
+    // One at a time: a 404 on the shared depth channel would close it under a concurrent call.
+    const run = this.depthCalls.then(async () => {
+      const depths: Record<string, number | null> = {};
+      for (const queue of queues) depths[queue] = await this.depthOf(queue);
+      return depths;
+    });
+    this.depthCalls = run.catch(() => {});
+    return run;
+  }
+
+  private async depthOf(queue: string): Promise<number | null> {
+    const connection = this.connection;
+    if (connection === null) {
+      throw new EvcamError(ErrorCodes.BROKER_CONNECT, 'not connected to the broker; queue depths are known again once it reconnects', { retryable: true });
+    }
+    let channel = this.depthChannel;
+    if (channel === null || this.depthChannelOn !== connection) {
+      channel = await connection.createChannel();
+      const opened = channel;
+      opened.on('error', () => {}); // a 404 from checkQueue; the 'close' below forgets the channel
+      opened.on('close', () => { if (this.depthChannel === opened) this.depthChannel = null; });
+      this.depthChannel = opened;
+      this.depthChannelOn = connection;
+    }
+    try {
+      return (await channel.checkQueue(queue)).messageCount;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 404) {
+        if (this.depthChannel === channel) this.depthChannel = null;
+        return null;
+      }
+      throw err;
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.stopping) return;
+    const depthChannel = this.depthChannel;
+    this.depthChannel = null;
+    await depthChannel?.close().catch(() => {});
     await this.pause();
     this.stopping = true;
     this.abort.abort();

@@ -13,6 +13,11 @@ export interface Receiver {
   /** Stop taking new messages but keep the connection (used before the final shutter). */
   pause?(): Promise<void>;
   health(): ReceiverHealth;
+  /**
+   * Messages waiting in these broker queues, null for a queue the broker does not
+   * know (AMQP). Cameras reach it as `host.queueDepths`. Rejects while disconnected.
+   */
+  queueDepths?(queues: readonly string[]): Promise<Record<string, number | null>>;
 }
 
 export interface ReceiverHealth {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { EvcamError, ErrorCodes, type Logger } from '@evcam/camera-api';
+import { waitUntil as waitFor } from '@evcam/retry';
 import { Redis } from 'ioredis';
 import { configSchema, type EvcamConfig } from '../config/schema.js';
 import { Ingestor } from '../ingest/ingestor.js';
@@ -63,13 +64,8 @@ function rig(config: EvcamConfig = {}): Rig {
   return { receiver: new RedisReceiver(resolved, process.cwd(), ingestor, logger, new SystemClock()), ingestor, state, logs };
 }
 
-async function waitUntil(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The kit's one waitUntil (it lives in @evcam/retry: the kernel cannot depend on the kit), polling fast. */
+const waitUntil = (check: () => boolean, what: string) => waitFor(check, what, { timeoutMs: 10_000, intervalMs: 20 });
 
 describe('RedisReceiver on the real Redis', () => {
   let pub: Redis;

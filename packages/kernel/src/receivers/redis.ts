@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { EvcamError, ErrorCodes, type Clock, type Logger } from '@evcam/camera-api';
+import { backoffDelay } from '@evcam/retry';
 import { inject, injectable } from 'inversify';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ResolvedConfig } from '../config/schema.js';
@@ -28,8 +29,7 @@ export interface RedisReceiverHealth extends ReceiverHealth {
  * by every receiver at the same instant, yet the delay never drops to zero.
  */
 export function reconnectDelayMs(attempt: number, minSecs: number, maxSecs: number, random: () => number = Math.random): number {
-  const step = Math.min(maxSecs, minSecs * 2 ** Math.min(Math.max(attempt - 1, 0), 30)) * 1000;
-  return Math.round(step / 2 + random() * (step / 2));
+  return Math.round(backoffDelay(attempt, { min: minSecs, max: maxSecs }, random) * 1000);
 }
 
 /** Errors only the user can fix: wrong password, unknown host, no such database. */
@@ -53,6 +53,8 @@ export class RedisReceiver implements Receiver {
   private readonly channel: string;
   private readonly pattern: boolean;
   private client: Redis | null = null;
+  /** A subscribed connection runs no other command: queueDepths gets its own, opened on first use. */
+  private commands: Redis | null = null;
   private subscribed = false;
   private paused = false;
   private stopping = false;
@@ -313,8 +315,29 @@ export class RedisReceiver implements Receiver {
     await unsubscribe.catch(() => {});
   }
 
+  /**
+   * LLEN of each kombu queue (a Redis list under globalKeyprefix). Redis deletes an
+   * empty list, so an unknown queue reads as 0, never null.
+   */
+  async queueDepths(queues: readonly string[]): Promise<Record<string, number | null>> {
+    const client = this.client;
+    if (client === null || this.stopping) {
+      throw new EvcamError(ErrorCodes.BROKER_CONNECT, 'the Redis receiver is not running; queue depths are unavailable', { retryable: true });
+    }
+    if (this.commands === null) {
+      const commands = client.duplicate({ lazyConnect: true, maxRetriesPerRequest: 1 });
+      commands.on('error', () => {});
+      this.commands = commands;
+    }
+    const prefix = this.settings.redis.globalKeyprefix;
+    const lengths = await Promise.all(queues.map((queue) => this.commands!.llen(`${prefix}${queue}`)));
+    return Object.fromEntries(queues.map((queue, i) => [queue, lengths[i]]));
+  }
+
   async stop(): Promise<void> {
     if (this.stopping) return;
+    this.commands?.disconnect();
+    this.commands = null;
     this.stopping = true;
     this.subscribed = false;
     this.stopHealthCheck();

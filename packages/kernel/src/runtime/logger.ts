@@ -1,13 +1,27 @@
 import { createRequire } from 'node:module';
+import { REDACTED, redactUrl } from '@evcam/options';
 import { pino, type Logger as PinoLogger, type LoggerOptions } from 'pino';
 
 const SECRET_KEY = /secret|passw(or)?d|token|credential|authorization|api[-_]?key|access[-_]?key|private[-_]?key|session[-_]?key|^key$|[-_]key$/i;
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]*@/gi;
-export const REDACTED = '[Redacted]';
+export { REDACTED };
 
-/** Hide the password of every URL inside a string: amqp://user:***@host. */
+/** Hide the password of every URL inside a string: amqp://user:[redacted]@host (the shared redactor). */
 export function redactUrls(text: string): string {
-  return text.replace(URL_PASSWORD, '$1***@');
+  return redactUrl(text);
+}
+
+/**
+ * An error's message followed by its causes' (pino's "message: cause: cause"), but a
+ * cause whose message the text already contains is not repeated.
+ */
+export function messageWithCauses(err: Error): string {
+  let text = err.message ?? '';
+  const seen = new Set<unknown>([err]);
+  for (let cause = err.cause; cause instanceof Error && !seen.has(cause); cause = cause.cause) {
+    seen.add(cause);
+    if (cause.message && !text.includes(cause.message)) text += `: ${cause.message}`;
+  }
+  return text;
 }
 
 /** A deep copy of `value` with secret-looking keys and URL passwords redacted. */
@@ -55,6 +69,7 @@ export function createLogger(settings: LogSettings): PinoLogger {
       err: (err: unknown) => {
         if (err === null || err === undefined || typeof err !== 'object') return err;
         const serialized = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+        if (err instanceof Error) serialized.message = messageWithCauses(err);
         for (const key of ['message', 'stack']) {
           if (typeof serialized[key] === 'string') serialized[key] = redactUrls(serialized[key] as string);
         }

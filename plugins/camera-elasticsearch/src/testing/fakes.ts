@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Snapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
-import { FakeHost, fixtureSnapshot, parseOptionsWith, RecordingLogger, sampleTask as task, sampleWorker as worker } from '@evcam/camera-testkit';
+import { FakeHost, fixtureSnapshot, parseOptionsWith, RecordingLogger, sampleTask as task, sampleWorker as worker, ShutterEngine } from '@evcam/camera-testkit';
 import { ElasticsearchCamera } from '../camera.js';
 import type { ClientOptions } from '../client.js';
 import { optionsSchema, type ElasticsearchCameraOptions } from '../options.js';
@@ -35,12 +35,12 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 /** A full State (the kit's fixture folded by the kernel) as a snapshot. */
 export { fixtureSnapshot };
 
-export interface Harness { camera: ElasticsearchCamera; host: FakeHost; logger: RecordingLogger }
+export interface Harness { camera: ElasticsearchCamera; host: FakeHost; logger: RecordingLogger; /** The kernel's engine driving the camera. */ engine: ShutterEngine }
 
 /** A camera as the kernel would build it, on a FakeHost, logging into a RecordingLogger. */
 export function makeCamera(input: Record<string, unknown>, clientOptions: Partial<ClientOptions> = {}, host = new FakeHost()): Harness {
   const logger = new RecordingLogger();
-  const camera = new ElasticsearchCamera({ name: 'elasticsearch', options: parseOptions(input), logger, host,
-    settings: { shutterTimeout: 5, finalShutterTimeout: 2 } }, clientOptions);
-  return { camera, host, logger };
+  const camera = new ElasticsearchCamera({ name: 'elasticsearch', options: parseOptions(input), logger, host }, clientOptions);
+  const engine = new ShutterEngine(camera, host, { shutterTimeout: 5, finalShutterTimeout: 2 });
+  return { camera, host, logger, engine };
 }

@@ -55,7 +55,7 @@ export function tempDir(): string {
 export function makeCamera(input: Record<string, unknown>, opts: { host?: FakeHost; logger?: RecordingLogger } = {}) {
   const logger = opts.logger ?? new RecordingLogger();
   const host = opts.host ?? new FakeHost();
-  const camera = new S3Camera({ name: 's3', options: parseOptions(input), logger, host, settings: { freq: 1 } });
+  const camera = new S3Camera({ name: 's3', options: parseOptions(input), logger, host });
   return { camera, logger, host };
 }
 

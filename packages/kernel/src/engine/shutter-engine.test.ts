@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Polaroid, silentLogger, type CameraHost, type PolaroidSettings, type ShutterContext, type Snapshot } from '@evcam/camera-api';
-import { Ingestor } from './ingest/ingestor.js';
-import { FakeClock } from './runtime/clock.js';
-import { CeleryState } from './state/state.js';
+import { Ingestor } from '../ingest/ingestor.js';
+import { FakeClock } from '../runtime/clock.js';
+import { CeleryState } from '../state/state.js';
+import { ShutterEngine } from './shutter-engine.js';
 
 /** A camera that records what it was given and can be told to block or fail. */
 class RecordingCamera extends Polaroid {
@@ -35,12 +36,13 @@ function rig(settings: Partial<PolaroidSettings> = {}) {
     takeSnapshot: (since, seq) => state.snapshot(since, seq, clock.now()),
     hold: () => ingestor.hold(),
   };
-  const camera = new RecordingCamera({ name: 'rec', options: {}, logger: silentLogger, host, settings });
+  const camera = new RecordingCamera({ name: 'rec', options: {}, logger: silentLogger, host });
+  const engine = new ShutterEngine(camera, host, settings);
   let n = 0;
   /** Fold one task-received event for a fresh uuid (or the given one with a given type). */
   const event = (type = 'task-received', uuid = `t${++n}`) => ingestor.receiveEvent(
     { type, uuid, hostname: 'w1@lab', timestamp: clock.now(), clock: n, utcoffset: 0, name: 'tasks.add' }, clock.now());
-  return { clock, state, ingestor, camera, event };
+  return { clock, state, ingestor, camera, engine, event, host };
 }
 
 /** Resolves a gate from outside. */
@@ -50,10 +52,10 @@ function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-describe('Polaroid on a fake clock', () => {
+describe('the shutter engine on a fake clock', () => {
   test('shutters every freq, the first one period after install (no immediate shot)', async () => {
-    const { clock, camera, event } = rig({ freq: 2 });
-    await camera.install();
+    const { clock, camera, engine, event } = rig({ freq: 2 });
+    await engine.install();
     event();
     await clock.advance(1.9);
     assert.equal(camera.stored.length, 0);
@@ -66,27 +68,27 @@ describe('Polaroid on a fake clock', () => {
   });
 
   test("maxrate '1/m' lets one shutter a minute through, like kombu's token bucket", async () => {
-    const { clock, camera } = rig({ freq: 1, maxrate: '1/m' });
-    await camera.install();
+    const { clock, camera, engine } = rig({ freq: 1, maxrate: '1/m' });
+    await engine.install();
     await clock.advance(120);
     // t=1 (bucket starts full), then the bucket refills from its creation: t=60, t=120
     assert.deepEqual(camera.stored.map((s) => s.taken_at), [1001, 1060, 1120]);
-    assert.equal(camera.health.rateLimited, 117);
+    assert.equal(engine.health.rateLimited, 117);
   });
 
   test('cleanup runs every cleanupFreq', async () => {
-    const { clock, camera } = rig({ freq: 10, cleanupFreq: 30 });
-    await camera.install();
+    const { clock, camera, engine } = rig({ freq: 10, cleanupFreq: 30 });
+    await engine.install();
     await clock.advance(95);
     assert.equal(camera.cleanups, 3);
   });
 
   test("cancel() takes a final shutter even right after one (unlike Celery's flush), then closes", async () => {
-    const { clock, camera, event } = rig({ freq: 1 });
-    await camera.install();
+    const { clock, camera, engine, event } = rig({ freq: 1 });
+    await engine.install();
     await clock.advance(1);
     event();
-    await camera.cancel();
+    await engine.cancel();
     assert.equal(camera.stored.length, 2);
     assert.equal(camera.stored[1].event_count, 1);
     assert.equal(camera.closed, true);
@@ -94,10 +96,10 @@ describe('Polaroid on a fake clock', () => {
   });
 
   test('a slow onShutter: at most one in flight, newer snapshots supersede the waiting one, changes are not lost', async () => {
-    const { clock, camera, event } = rig({ freq: 1, shutterTimeout: 0 });
+    const { clock, camera, engine, event } = rig({ freq: 1, shutterTimeout: 0 });
     const g = gate();
     camera.gate = g.promise;
-    await camera.install();
+    await engine.install();
     event('task-received', 'a');
     await clock.advance(1); // seq 1 in flight, blocked
     event('task-received', 'b');
@@ -107,10 +109,10 @@ describe('Polaroid on a fake clock', () => {
     event('task-received', 'd');
     await clock.advance(1); // seq 4 supersedes 3
     assert.equal(camera.stored.length, 0);
-    assert.equal(camera.health.superseded, 2);
+    assert.equal(engine.health.superseded, 2);
     camera.gate = null;
     g.open();
-    await camera.idle();
+    await engine.idle();
     assert.deepEqual(camera.stored.map((s) => s.seq), [1, 4]);
     assert.deepEqual(camera.stored[0].changed.tasks, ['a']);
     // seq 4 was cut before seq 1 was stored, so its `changed` spans everything since the
@@ -119,37 +121,37 @@ describe('Polaroid on a fake clock', () => {
   });
 
   test('a failing backend is retried with backoff; the snapshot is stored once it recovers', async () => {
-    const { clock, camera, event } = rig({ freq: 60, maxBackoff: 4 });
+    const { clock, camera, engine, event } = rig({ freq: 60, maxBackoff: 4 });
     camera.failNext = 3;
-    await camera.install();
+    await engine.install();
     event();
     await clock.advance(60);
-    assert.equal(camera.health.status, 'failing');
-    assert.equal(camera.health.consecutiveFailures, 1);
+    assert.equal(engine.health.status, 'failing');
+    assert.equal(engine.health.consecutiveFailures, 1);
     await clock.advance(10); // backoffs: ≤0.5, ≤1, ≤2 s
     assert.equal(camera.stored.length, 1);
-    assert.equal(camera.health.failures, 3);
-    assert.equal(camera.health.status, 'ok');
+    assert.equal(engine.health.failures, 3);
+    assert.equal(engine.health.status, 'ok');
     assert.deepEqual(camera.stored[0].changed.tasks, ['t1']);
   });
 
   test('a hung onShutter times out, its abort signal fires, and ingestion is never blocked', async () => {
-    const { clock, camera, event, state } = rig({ freq: 1, shutterTimeout: 5 });
+    const { clock, camera, engine, event, state } = rig({ freq: 1, shutterTimeout: 5 });
     camera.gate = new Promise(() => {}); // never resolves
-    await camera.install();
+    await engine.install();
     await clock.advance(1);
     for (let i = 0; i < 100; i++) event();
     assert.equal(state.eventCount, 100, 'events fold while the camera hangs');
     await clock.advance(5);
-    assert.equal(camera.health.timeouts, 1);
+    assert.equal(engine.health.timeouts, 1);
     assert.equal(camera.aborted, 1);
   });
 
   test('clear_after: events arriving during the shutter are held (not lost), State cleared only after a stored shutter', async () => {
-    const { clock, camera, event, state } = rig({ freq: 1, clearAfter: true, shutterTimeout: 0 });
+    const { clock, camera, engine, event, state } = rig({ freq: 1, clearAfter: true, shutterTimeout: 0 });
     const g = gate();
     camera.gate = g.promise;
-    await camera.install();
+    await engine.install();
     event('task-received', 'x');
     event('task-succeeded', 'x');
     event('task-received', 'y'); // in progress: survives clear()
@@ -158,7 +160,7 @@ describe('Polaroid on a fake clock', () => {
     assert.equal(state.eventCount, 3, 'held, not applied to the snapshot being stored');
     camera.gate = null;
     g.open();
-    await camera.idle();
+    await engine.idle();
     assert.equal(camera.stored[0].event_count, 3);
     assert.deepEqual(Object.keys(camera.stored[0].tasks).sort(), ['x', 'y']);
     assert.deepEqual([...state.tasks.keys()].sort(), ['y', 'z'], 'ready task cleared, held event applied after the clear');
@@ -166,9 +168,9 @@ describe('Polaroid on a fake clock', () => {
   });
 
   test('clear_after never clears for a failed shutter (Celery would drop those events)', async () => {
-    const { clock, camera, event, state } = rig({ freq: 1, clearAfter: true });
+    const { clock, camera, engine, event, state } = rig({ freq: 1, clearAfter: true });
     camera.failNext = 1;
-    await camera.install();
+    await engine.install();
     event('task-received', 'x');
     event('task-succeeded', 'x');
     await clock.advance(1);

@@ -1,7 +1,4 @@
-import { EvcamError, ErrorCodes } from './errors.js';
-
-/** A maxrate as Celery writes it: '100/s', '10/m', '5/h', '100', or a number per second. */
-export type Rate = string | number;
+import { EvcamError, ErrorCodes, type Rate } from '@evcam/camera-api';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
