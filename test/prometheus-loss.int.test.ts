@@ -46,6 +46,8 @@ describe('evcam_events_missing_total on the transient event queue', { timeout: 1
   let kernel: KernelRun;
   let worker: WorkerRun;
   let metricsUrl = '';
+  let healthzUrl = '';
+  const healthz = async () => (await fetch(healthzUrl)).json() as Promise<{ status: string; cameras: { details?: Record<string, unknown> }[] }>;
   const scrape = async () => (await fetch(metricsUrl)).text();
   const sendAdds = (n: number) => celeryClient(broker.url, Array.from({ length: n }, (_v, i) => ({ op: 'send' as const, name: 'tasks.add', args: [i, 1] })));
   /** What the worker itself counts as accepted (= task-started events it published). */
@@ -56,10 +58,15 @@ describe('evcam_events_missing_total on the transient event queue', { timeout: 1
 
   before(async () => {
     // No --queue: Celery's own celeryev.<uuid> queue, 5 s message TTL.
-    kernel = startKernel(['-b', broker.url, '--camera', 'prometheus', '--camera-option', 'port=0', '-F', '0.5', '-l', 'info']);
+    kernel = startKernel(['-b', broker.url, '--camera', 'prometheus', '--camera-option', 'port=0', '-F', '0.5', '-l', 'info', '--http-port', '0']);
     await kernel.waitFor('serving Celery cluster metrics');
-    const line = (kernel.stderr() + kernel.stdout()).split('\n').find((l) => l.includes('serving Celery cluster metrics'))!;
-    metricsUrl = `http://127.0.0.1:${/"port":(\d+)/.exec(line)![1]}/metrics`;
+    await kernel.waitFor('serving /healthz and /metrics');
+    const portOf = (text: string) => {
+      const line = (kernel.stderr() + kernel.stdout()).split('\n').find((l) => l.includes(text))!;
+      return /"port":(\d+)/.exec(line)![1];
+    };
+    metricsUrl = `http://127.0.0.1:${portOf('serving Celery cluster metrics')}/metrics`;
+    healthzUrl = `http://127.0.0.1:${portOf('serving /healthz and /metrics')}/healthz`;
     await kernel.waitFor('consuming');
     worker = startWorker(broker.url, 'lossw', 4);
     await waitUntil(async () => sum(await scrape(), 'celery_worker_up') === 1, 'the worker to be up in the metrics', { timeoutMs: 60_000, intervalMs: 250 });
@@ -80,6 +87,9 @@ describe('evcam_events_missing_total on the transient event queue', { timeout: 1
     assert.equal(sum(text, 'celery_task_started_total'), 100);
     assert.equal(sum(text, 'evcam_events_missing_total'), 0);
     assert.equal(sum(text, 'evcam_events_missing_ratio'), 0);
+    const health = await healthz();
+    assert.equal(health.cameras[0].details?.eventsMissing, 0);
+    assert.equal(health.cameras[0].details?.status, 'ok');
   });
 
   it('reports the lost share of task-started events within 5 percentage points of the truth', async (t) => {
@@ -114,5 +124,9 @@ describe('evcam_events_missing_total on the transient event queue', { timeout: 1
       `missing ${missing} of ${expected} expected; truth: ${published - folded} of ${published} lost`);
     assert.ok(Math.abs(sum(text, 'evcam_events_missing_ratio') - lostShare * published / expected) <= 0.05);
     assert.match(kernel.stderr(), /never reached evcam/, 'a warning was logged');
+    // The kernel's /healthz shows it: the camera's details, and the whole document degraded.
+    const health = await healthz();
+    assert.equal(health.cameras[0].details?.eventsMissing, missing);
+    assert.equal(health.status, 'degraded');
   });
 });

@@ -67,7 +67,7 @@ export class PrometheusCamera extends Polaroid<PrometheusCameraOptions> {
   }
 
   /** Loss accounting, for /healthz. */
-  healthDetails(): Record<string, unknown> {
+  override healthDetails(): Record<string, unknown> {
     const loss = this.metrics.loss();
     return {
       status: loss.missing > 0 ? 'degraded' : 'ok',
