@@ -29,14 +29,12 @@ const receivedAt = (i) => 1795514293 + i / 100_000; // 100k events/s of stream t
 
 function ingestRun(withCamera) {
   const state = new CeleryState({}, silent);
-  let sink = state;
+  const ingestor = new Ingestor(state, silent, { localUtcoffset: () => 0 });
   if (withCamera) {
-    let now = 0;
-    const metrics = new ClusterMetrics(options(), silent, () => now);
-    // Where the kernel calls onEvent: right after the fold, with the folded event.
-    sink = { event(ev) { const r = state.event(ev); now = ev.local_received; metrics.onEvent(ev); return r; } };
+    // The kernel's own hook: the ingestor calls onEvent after each fold (ClusterMetrics is what the camera's onEvent calls).
+    const metrics = new ClusterMetrics(options(), silent, () => 0);
+    ingestor.setCameras([{ camera: metrics, eventFailed(err) { throw err; } }]);
   }
-  const ingestor = new Ingestor(sink, silent, { localUtcoffset: () => 0 });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < bodies.length; i++) {

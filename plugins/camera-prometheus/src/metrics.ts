@@ -2,7 +2,7 @@ import type { FoldedEvent, Logger } from '@evcam/camera-api';
 import { formatNumber, HistogramChild, leLabels } from './histogram.js';
 import { escapeLabel, exceptionClass, hostnameGrouper, LabelTable } from './labels.js';
 import type { PrometheusCameraOptions } from './options.js';
-import { parseEta, Phase, TaskTable } from './task-table.js';
+import { ETA, NAME, parseEta, Phase, PHASE, QUEUE, RECEIVED, SENT, STARTED, STRIDE, TaskTable } from './task-table.js';
 import { WorkerRecord } from './workers.js';
 
 /** The task-event counters, in celery-exporter's order. */
@@ -136,10 +136,10 @@ export class ClusterMetrics {
         const s = tasks.slot(uuid);
         const nameIdx = this.nameOf(s, ev.name);
         const queue = ev.queue;
-        if (typeof queue === 'string') tasks.queue[s] = this.queues.get(queue);
-        tasks.series[s] = undefined; // name or queue may have changed
-        tasks.sent[s] = timeOf(ev.timestamp);
-        tasks.eta[s] = parseEta(ev.eta);
+        if (typeof queue === 'string') tasks.rec[s + QUEUE] = this.queues.get(queue);
+        tasks.refs[s >> 2] = undefined; // name or queue may have changed
+        tasks.rec[s + SENT] = timeOf(ev.timestamp);
+        tasks.rec[s + ETA] = parseEta(ev.eta);
         tasks.advance(s, Phase.SENT);
         const host = this.options.genericHostnameTaskSent ? this.genericHost : this.hostOf(hostnameOf(ev.hostname));
         this.seriesFor(nameIdx, host, this.queueOf(s)).sent++;
@@ -148,10 +148,10 @@ export class ClusterMetrics {
       case 'task-received': {
         const s = tasks.slot(uuid);
         const nameIdx = this.nameOf(s, ev.name);
-        tasks.series[s] = undefined;
-        tasks.received[s] = timeOf(ev.timestamp);
+        tasks.refs[s >> 2] = undefined;
+        tasks.rec[s + RECEIVED] = timeOf(ev.timestamp);
         const eta = ev.eta;
-        if (eta !== undefined) tasks.eta[s] = parseEta(eta);
+        if (eta !== undefined) tasks.rec[s + ETA] = parseEta(eta);
         tasks.advance(s, Phase.RECEIVED);
         this.workerSeries(nameIdx, hostnameOf(ev.hostname), s).received++;
         return;
@@ -160,7 +160,7 @@ export class ClusterMetrics {
         const s = tasks.slot(uuid);
         const nameIdx = this.nameOf(s, undefined);
         const at = timeOf(ev.timestamp);
-        tasks.started[s] = at;
+        tasks.rec[s + STARTED] = at;
         tasks.advance(s, Phase.STARTED);
         this.observeWait(nameIdx, s, at);
         const hostname = hostnameOf(ev.hostname);
@@ -188,7 +188,7 @@ export class ClusterMetrics {
       }
       case 'task-retried': {
         const s = tasks.slot(uuid);
-        tasks.phase[s] = Phase.RETRY;
+        tasks.rec[s + PHASE] = Phase.RETRY;
         this.workerSeries(this.nameOf(s, undefined), hostnameOf(ev.hostname), s).retried++;
         return;
       }
@@ -211,8 +211,8 @@ export class ClusterMetrics {
 
   /** The task's name index: from the event when it carries one, else remembered, else "unknown". */
   private nameOf(s: number, name: unknown): number {
-    if (typeof name === 'string') return (this.tasks.name[s] = this.names.get(name));
-    const known = this.tasks.name[s];
+    if (typeof name === 'string') return (this.tasks.rec[s + NAME] = this.names.get(name));
+    const known = this.tasks.rec[s + NAME];
     return known < 0 ? this.unknownName : known;
   }
 
@@ -247,19 +247,19 @@ export class ClusterMetrics {
   }
 
   private queueOf(s: number): number {
-    const q = this.tasks.queue[s];
+    const q = this.tasks.rec[s + QUEUE];
     return q < 0 ? this.defaultQueue : q;
   }
 
   private workerSeries(nameIdx: number, hostname: string, s: number): TaskSeries {
     const tasks = this.tasks;
-    const cached = tasks.series[s];
-    if (cached !== undefined && tasks.seriesHost[s] === hostname) return cached as TaskSeries;
+    const cached = tasks.refs[s >> 2];
+    if (cached !== undefined && tasks.refs[(s >> 2) + 1] === hostname) return cached as TaskSeries;
     const host = this.options.genericHostnameWorkerTask ? this.genericHost : this.hostOf(hostname);
     const series = this.seriesFor(nameIdx, host, this.queueOf(s));
     series.workerSide = true;
-    tasks.series[s] = series;
-    tasks.seriesHost[s] = hostname;
+    tasks.refs[s >> 2] = series;
+    tasks.refs[(s >> 2) + 1] = hostname;
     return series;
   }
 
@@ -300,8 +300,8 @@ export class ClusterMetrics {
   private observeWait(nameIdx: number, s: number, startedAt: number): void {
     if (startedAt !== startedAt) return;
     const tasks = this.tasks;
-    const sent = tasks.sent[s];
-    const received = tasks.received[s];
+    const sent = tasks.rec[s + SENT];
+    const received = tasks.rec[s + RECEIVED];
     if (sent !== sent && received !== received) return;
     const queue = this.queueOf(s);
     const byName = this.waits[nameIdx] ??= [];
@@ -312,7 +312,7 @@ export class ClusterMetrics {
       byName[queue] = wait;
       this.waitList.push(wait);
     }
-    const eta = tasks.eta[s];
+    const eta = tasks.rec[s + ETA];
     // Clock skew between client and worker can make a wait negative: it is 0.
     if (sent === sent) wait.sent.observe(Math.max(0, startedAt - (eta > sent ? eta : sent)));
     if (received === received) wait.received.observe(Math.max(0, startedAt - (eta > received ? eta : received)));
@@ -430,13 +430,13 @@ export class ClusterMetrics {
     const stuck = new Float64Array(this.names.size);
     const oldest = new Float64Array(this.queues.size).fill(Infinity);
     const stuckBefore = now - this.options.stuckAfter;
-    for (let s = 0; s < tasks.capacity; s++) {
-      const phase = tasks.phase[s];
+    for (let s = 0; s < tasks.rec.length; s += STRIDE) {
+      const phase = tasks.rec[s + PHASE];
       if (phase === Phase.STARTED) {
-        if (tasks.started[s] < stuckBefore) stuck[tasks.name[s] < 0 ? this.unknownName : tasks.name[s]]++;
+        if (tasks.rec[s + STARTED] < stuckBefore) stuck[tasks.rec[s + NAME] < 0 ? this.unknownName : tasks.rec[s + NAME]]++;
       } else if (phase === Phase.SENT || phase === Phase.RECEIVED) {
-        const since = tasks.sent[s] === tasks.sent[s] ? tasks.sent[s] : tasks.received[s];
-        const eta = tasks.eta[s];
+        const since = tasks.rec[s + SENT] === tasks.rec[s + SENT] ? tasks.rec[s + SENT] : tasks.rec[s + RECEIVED];
+        const eta = tasks.rec[s + ETA];
         const waitingSince = eta > since ? eta : since;
         const q = this.queueOf(s);
         if (waitingSince < oldest[q]) oldest[q] = waitingSince;

@@ -1,28 +1,34 @@
 /**
  * What the camera remembers of each recent task to label events that carry no name
- * (task-started, task-succeeded ...) and to time queue waits: slots in typed arrays, so
- * updating a task allocates nothing. Two generations of half the capacity each: new
- * tasks fill the current one; when it is full the previous generation is forgotten at
- * once and its slots reused (no per-task delete, which would make the map rehash as it
- * churns). Independent of the State's LRU: counters never depend on what it still holds.
+ * (task-started, task-succeeded ...) and to time queue waits. One record of 8 numbers
+ * per task in a single Float64Array (one cache line: a task event touches one line, not
+ * one per field), so updating a task allocates nothing. Two generations of half the
+ * capacity each: new tasks fill the current one; when it is full the previous generation
+ * is forgotten at once and its records reused (no per-task delete, which would make the
+ * map rehash as it churns). Independent of the State's LRU: counters never depend on what
+ * it still holds.
  */
 export const Phase = { NONE: 0, RETRY: 1, SENT: 2, RECEIVED: 3, STARTED: 4, DONE: 5 } as const;
 
+/** Field offsets in a task record (a slot is the record's offset in `rec`). */
+export const NAME = 0;
+export const QUEUE = 1;
+export const SENT = 2;
+export const RECEIVED = 3;
+export const STARTED = 4;
+export const ETA = 5;
+export const PHASE = 6;
+export const STRIDE = 8;
+
 export class TaskTable {
-  readonly name: Int32Array;
-  readonly queue: Int32Array;
-  readonly sent: Float64Array;
-  readonly received: Float64Array;
-  readonly started: Float64Array;
-  readonly eta: Float64Array;
-  readonly phase: Uint8Array;
+  /** Task records: name index, queue index, sent, received, started, eta, phase (NaN: unknown). */
+  readonly rec: Float64Array;
   /**
-   * The worker-side series this task was last counted in, and the node name it was for:
-   * started/succeeded/... from the same worker reuse it without a label lookup. Cleared
-   * when the task's name or queue changes, and when series are purged.
+   * Per task, at slot/4 and slot/4 + 1: the worker-side series it was last counted in and the
+   * node name it was for, so started/succeeded/... from the same worker reuse it without a
+   * label lookup. Cleared when the task's name or queue changes, and when series are purged.
    */
-  readonly series: unknown[];
-  readonly seriesHost: (string | undefined)[];
+  readonly refs: unknown[];
   private current = new Map<string, number>();
   private previous = new Map<string, number>();
   private readonly half: number;
@@ -32,21 +38,13 @@ export class TaskTable {
 
   constructor(capacity: number) {
     this.half = Math.max(1, Math.ceil(capacity / 2));
-    capacity = this.capacity = this.half * 2;
-    this.name = new Int32Array(capacity).fill(-1);
-    this.queue = new Int32Array(capacity).fill(-1);
-    this.sent = new Float64Array(capacity).fill(NaN);
-    this.received = new Float64Array(capacity).fill(NaN);
-    this.started = new Float64Array(capacity).fill(NaN);
-    this.eta = new Float64Array(capacity).fill(NaN);
-    this.phase = new Uint8Array(capacity);
-    this.series = new Array<unknown>(capacity).fill(undefined);
-    this.seriesHost = new Array<string | undefined>(capacity).fill(undefined);
+    this.capacity = this.half * 2;
+    this.rec = new Float64Array(this.capacity * STRIDE);
+    this.refs = new Array<unknown>(this.capacity * 2).fill(undefined);
   }
 
   forgetSeries(): void {
-    this.series.fill(undefined);
-    this.seriesHost.fill(undefined);
+    this.refs.fill(undefined);
   }
 
   /** The slot of a known task, or -1. */
@@ -61,29 +59,31 @@ export class TaskTable {
     const older = this.previous.get(uuid);
     if (older !== undefined) return older;
     if (this.used === this.half) this.rotate();
-    const s = this.base + this.used++;
+    const s = (this.base + this.used++) * STRIDE;
     this.current.set(uuid, s);
-    this.name[s] = -1;
-    this.queue[s] = -1;
-    this.sent[s] = this.received[s] = this.started[s] = this.eta[s] = NaN;
-    this.phase[s] = Phase.NONE;
-    this.series[s] = undefined;
-    this.seriesHost[s] = undefined;
+    const rec = this.rec;
+    rec[s + NAME] = -1;
+    rec[s + QUEUE] = -1;
+    rec[s + SENT] = rec[s + RECEIVED] = rec[s + STARTED] = rec[s + ETA] = NaN;
+    rec[s + PHASE] = Phase.NONE;
+    this.refs[s >> 2] = this.refs[(s >> 2) + 1] = undefined;
     return s;
   }
 
-  /** Forget the previous generation; its slots become the current one's. */
+  /** Forget the previous generation; its records become the current one's. */
   private rotate(): void {
     this.previous = this.current;
     this.current = new Map();
     this.base = this.base === 0 ? this.half : 0;
     this.used = 0;
-    this.phase.fill(Phase.NONE, this.base, this.base + this.half); // render scans skip forgotten tasks
+    const end = (this.base + this.half) * STRIDE;
+    for (let s = this.base * STRIDE; s < end; s += STRIDE) this.rec[s + PHASE] = Phase.NONE; // scans skip forgotten tasks
   }
 
   /** Move a task forward; events delivered out of order never move it back (a retry starts it over). */
   advance(s: number, phase: number): void {
-    if (phase > this.phase[s] || this.phase[s] === Phase.RETRY) this.phase[s] = phase;
+    const at = s + PHASE;
+    if (phase > this.rec[at] || this.rec[at] === Phase.RETRY) this.rec[at] = phase;
   }
 
   get size(): number {
