@@ -3,7 +3,8 @@
 // publisher never shares one with what it feeds. Prints a markdown table and
 // writes bench/results/latest.json. Knobs (env): EVCAM_BENCH_RUNS (5),
 // EVCAM_BENCH_MESSAGES (ingest messages per run, 200000), EVCAM_BENCH_MEMORY_RUNS (1),
-// EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory,prometheus; all by default).
+// EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory,sql,prometheus; all by default),
+// EVCAM_BENCH_SQL_ROWS (tasks rows for the SQL query timings, 1000000).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +19,8 @@ import { TARGETS, judge, table } from './lib/report.mjs';
 const RUNS = Number(process.env.EVCAM_BENCH_RUNS ?? 5);
 const INGEST_MESSAGES = Number(process.env.EVCAM_BENCH_MESSAGES ?? 200_000);
 const MEMORY_RUNS = Number(process.env.EVCAM_BENCH_MEMORY_RUNS ?? 1);
-const ALL_PARTS = 'fold,shutter,ingest,memory,prometheus';
-const PARTS = new Set((process.env.EVCAM_BENCH_ONLY ?? ALL_PARTS).split(',').map((p) => p.trim()));
+const ALL_PARTS = ['fold', 'shutter', 'ingest', 'memory', 'sql', 'prometheus'];
+const PARTS = new Set((process.env.EVCAM_BENCH_ONLY ?? ALL_PARTS.join(',')).split(',').map((p) => p.trim()));
 const NULL_CAMERA = join(ROOT, 'bench/lib/null-camera.mjs');
 
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -41,6 +42,12 @@ async function shutterBench() {
   log('shutter: event-loop delay of 1 s file-camera shutters at 10k tasks');
   // With the kernel's own node flags (its bin's shebang): they decide how the GC pauses.
   return runNode('bench/shutter.mjs', ['--shutters', '10'], kernelRuntime());
+}
+
+async function sqlBench() {
+  const rows = process.env.EVCAM_BENCH_SQL_ROWS ?? '1000000';
+  log(`sql: 10k-task shutters into PostgreSQL and SQLite; documented queries on ${rows} rows`);
+  return runNode('bench/sql.mjs', ['--rows', rows], { timeoutMs: 1_800_000 });
 }
 
 const publish = (url, count, queues, skip = 0) =>
@@ -165,6 +172,7 @@ async function brokerBenches() {
 try {
   if (PARTS.has('fold')) results.fold = await foldBench();
   if (PARTS.has('shutter')) results.shutter = await shutterBench();
+  if (PARTS.has('sql')) results.sql = await sqlBench();
   if (PARTS.has('prometheus')) {
     log('prometheus: CPU the camera adds per event; scrape at 1,000 task names x 50 workers');
     results.prometheus = await runNode('bench/prometheus.mjs', ['--json'], { nodeArgs: ['--max-old-space-size=4096'], timeoutMs: 900_000 });
@@ -201,7 +209,7 @@ try {
   results.totalSecs = (Date.now() - started) / 1000;
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   // A partial run (EVCAM_BENCH_ONLY) prints its table but leaves the full results alone.
-  if (PARTS.size === ALL_PARTS.split(',').length) writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (ALL_PARTS.every((p) => PARTS.has(p))) writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${table(results)}\n`);
   if (results.prometheus) process.stdout.write(`\n${results.prometheus.table}\n`);
   const promPass = !results.prometheus || results.prometheus.rows.every((r) => r[3] === 'PASS');

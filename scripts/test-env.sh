@@ -45,4 +45,9 @@ if ! port_open 5432; then
   for _ in $(seq 1 30); do port_open 5432 && break; sleep 1; done
 fi
 port_open 5432 || say 'PostgreSQL is not listening on 127.0.0.1:5432'
+# The SQL camera tests use database `test` (a schema per test, dropped after).
+if port_open 5432 && command -v psql >/dev/null 2>&1; then
+  psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'test'" 2>/dev/null | grep -q 1 \
+    || psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE test' >/dev/null 2>&1 || say 'could not create PostgreSQL database test'
+fi
 exit 0

@@ -1,11 +1,12 @@
 // The CLI as users meet it: help, version, flags, and coded errors with exit codes.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runKernel } from './helpers/kernel-process.js';
 import { fixture, ROOT } from './helpers/paths.js';
+import { MISBEHAVING_CAMERA } from './helpers/reliability.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'evcam-cli-'));
 
@@ -69,5 +70,31 @@ describe('evcam-kernel CLI', () => {
     const { code, stderr } = await runKernel(['replay', '/nonexistent/capture.jsonl', '--camera-option', `dir=${tmp()}`]);
     assert.notEqual(code, 0);
     assert.match(stderr, /EVCAM_ERR_REPLAY_FILE/);
+  });
+
+  test('--help of the bare command lists the subcommands and the default command\'s flags, as celery events --help does', async () => {
+    const { code, stdout } = await runKernel(['--help']);
+    assert.equal(code, 0);
+    for (const command of ['run', 'replay', 'dump', 'new-camera']) assert.match(stdout, new RegExp(`^  ${command}\\b`, 'm'));
+    for (const flag of ['--camera', '--frequency', '--maxrate', '--broker', '--loglevel', '--camera-option', '--max-tasks-in-memory',
+      '--clear-after', '--queue', '--limit', '--http-port', '--checkpoint']) {
+      assert.ok(stdout.includes(flag), `bare --help mentions ${flag}:\n${stdout}`);
+    }
+  });
+
+  test('--camera-option: a string option given digits receives the text ("2024"), a number option the number', async () => {
+    const cwd = tmp();
+    const { code, stderr } = await runKernel(['replay', fixture('rabbitmq-5.2.6.jsonl'), '--camera', 'file',
+      '--camera-option', 'dir=2024', '--camera-option', 'keep=3', '-l', 'warn'], { cwd });
+    assert.equal(code, 0, stderr);
+    assert.ok(existsSync(join(cwd, '2024', 'latest.json')), 'snapshots went to the directory named "2024"');
+  });
+
+  test('replay whose camera backend is down says it will not retry, and exits 69', async () => {
+    const { code, stderr } = await runKernel(['replay', fixture('rabbitmq-5.2.6.jsonl'), '--camera', MISBEHAVING_CAMERA,
+      '--camera-option', 'mode=backend-down']);
+    assert.equal(code, 69, stderr);
+    assert.match(stderr, /EVCAM_ERR_CAMERA_START: .*refused the connection; not retrying here: start the backend, then run this again/);
+    assert.doesNotMatch(stderr, /retryInSecs|carry on, retrying/);
   });
 });

@@ -7,6 +7,9 @@ export const TARGETS = {
   rssGrowth: 0.10,            // 500k → 2M events
   shutterP99Ms: 20,           // event-loop delay during shutters at 10k tasks
   cameraRatio: 0.90,          // ingest with 1 s file shutters ≥ 90 % of without
+  sqlShutterPgMs: 250,        // one shutter of 10k changed tasks into PostgreSQL
+  sqlShutterSqliteMs: 150,    // the same into SQLite
+  sqlQueryMs: 100,            // each documented history query on 1M task rows
 };
 
 /** Verdicts for the parts that ran (EVCAM_BENCH_ONLY may leave some out). */
@@ -24,6 +27,13 @@ export function judge(r) {
   }
   if (r.shutter) verdicts.push({ what: 'shutter stall', pass: r.shutter.loopDelayMs.p99 <= t.shutterP99Ms });
   if (r.ingest) verdicts.push({ what: 'ingest with shutters', pass: r.ingest.cameraRatio.median >= t.cameraRatio });
+  if (r.sql) {
+    verdicts.push({ what: 'sql shutter postgres', pass: r.sql.postgres.shutter.ms.median <= t.sqlShutterPgMs });
+    verdicts.push({ what: 'sql shutter sqlite', pass: r.sql.sqlite.shutter.ms.median <= t.sqlShutterSqliteMs });
+    for (const db of ['postgres', 'sqlite']) {
+      verdicts.push({ what: `sql queries ${db}`, pass: Object.values(r.sql[db].queries).every((q) => q.ms.median <= t.sqlQueryMs) });
+    }
+  }
   return verdicts;
 }
 
@@ -65,6 +75,19 @@ export function table(r) {
   if (i) {
     rows.push(['Shutter: ingest with 1 s file camera', `${k(i.cameraEventsPerSec.median)} events/s`, range(i.cameraEventsPerSec, k), '', '']);
     rows.push(['Shutter: with / without camera', pct(i.cameraRatio.median), range(i.cameraRatio, pct), `≥ ${pct(t.cameraRatio)}`, v['ingest with shutters']]);
+  }
+  if (r.sql) {
+    for (const [db, target] of [['postgres', t.sqlShutterPgMs], ['sqlite', t.sqlShutterSqliteMs]]) {
+      const sh = r.sql[db].shutter;
+      const cpu = sh.cpuMs ? `; CPU ${ms(sh.cpuMs.median)}${db === 'postgres' ? ' incl. server' : ''}` : '';
+      rows.push([`SQL: ${db}, one shutter of 10k changed tasks (upserts${cpu})`, ms(sh.ms.median), range(sh.ms, ms), `≤ ${target} ms`, v[`sql shutter ${db}`]]);
+    }
+    for (const db of ['postgres', 'sqlite']) {
+      const qs = Object.entries(r.sql[db].queries);
+      const worst = Math.max(...qs.map(([, q]) => q.ms.median));
+      const detail = qs.map(([id, q]) => `${id} ${q.ms.median.toFixed(1)}`).join(', ');
+      rows.push([`SQL: ${db}, documented queries on ${k(r.sql.rows)} rows (worst median; ${detail})`, ms(worst), '', `≤ ${t.sqlQueryMs} ms each`, v[`sql queries ${db}`]]);
+    }
   }
   return [
     `evcam bench — ${r.when} — ${m.nproc} × ${m.cpu}, ${m.memoryGb} GB, Node ${m.node}, RabbitMQ ${m.rabbitmq}, amqplib ${m.amqplib} (${Math.round(r.totalSecs)} s)`,

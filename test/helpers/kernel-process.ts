@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KERNEL_BIN, ROOT } from './paths.js';
 
 export interface KernelRun {
@@ -12,10 +15,16 @@ export interface KernelRun {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * One state directory per test process: no-loss kernels checkpoint there by default, never into the
+ * real home, and restarts within one test file find their checkpoint (a test may pass its own).
+ */
+const STATE_HOME = mkdtempSync(join(tmpdir(), 'evcam-test-state-'));
+
 /** Start `evcam-kernel ARGS` as a child process (the real CLI, from the bin shim). */
 export function startKernel(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): KernelRun {
   const child = spawn(process.execPath, [KERNEL_BIN, ...args], {
-    cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd ?? ROOT, env: { ...process.env, XDG_STATE_HOME: STATE_HOME, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';

@@ -9,4 +9,5 @@ export { parseOptionsWith, sampleTask, sampleWorker } from './samples.js';
 export { RecordingLogger } from './recording-logger.js';
 export { waitUntil } from './wait.js';
 export { goldenReplays, type GoldenReplay } from './goldens.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { ShutterEngine } from 'evcam-kernel';

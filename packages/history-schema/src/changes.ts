@@ -1,4 +1,4 @@
-import type { Snapshot } from '@evcam/camera-api';
+import type { Snapshot, TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
 import { taskToRow, workerToRow, type RowStamp, type TaskRow, type WorkerRow } from './rows.js';
 import type { TextCleaner } from './text.js';
 
@@ -15,7 +15,16 @@ export interface ShutterRows {
  * `writtenAlive`, which the caller updates with `rows.workers` once the transaction committed.
  */
 export function shutterRows(snapshot: Snapshot, stamp: RowStamp, cleaner: TextCleaner, writtenAlive: ReadonlyMap<string, boolean>): ShutterRows {
-  const tasks: TaskRow[] = [];
+  const changed = changedTasks(snapshot, writtenAlive);
+  return {
+    tasks: changed.tasks.map((t) => taskToRow(t, stamp, cleaner)),
+    workers: changed.workers.map((w) => workerToRow(w, stamp, cleaner)),
+  };
+}
+
+/** The tasks and workers a shutter must write, as the snapshot has them (see shutterRows). */
+export function changedTasks(snapshot: Snapshot, writtenAlive: ReadonlyMap<string, boolean>): { tasks: TaskSnapshot[]; workers: WorkerSnapshot[] } {
+  const tasks: TaskSnapshot[] = [];
   const ids = snapshot.changed.tasks;
   const seen = new Set<string>();
   for (let i = 0; i < ids.length; i++) {
@@ -24,12 +33,12 @@ export function shutterRows(snapshot: Snapshot, stamp: RowStamp, cleaner: TextCl
     // Gone from memory since it changed (evicted): its last state was written by an earlier shutter.
     if (task === undefined || seen.has(id)) continue;
     seen.add(id);
-    tasks.push(taskToRow(task, stamp, cleaner));
+    tasks.push(task);
   }
-  const workers: WorkerRow[] = [];
+  const workers: WorkerSnapshot[] = [];
   const changedWorkers = new Set(snapshot.changed.workers);
   for (const [hostname, worker] of Object.entries(snapshot.workers)) {
-    if (changedWorkers.has(hostname) || writtenAlive.get(hostname) !== worker.alive) workers.push(workerToRow(worker, stamp, cleaner));
+    if (changedWorkers.has(hostname) || writtenAlive.get(hostname) !== worker.alive) workers.push(worker);
   }
   return { tasks, workers };
 }

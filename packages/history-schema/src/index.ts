@@ -10,4 +10,4 @@ export { taskToRow, rowToTask, workerToRow, rowToWorker, type TaskRow, type Work
 export { documentedQueries, likePattern, queryArgs, paramNames, type DocumentedQuery, type QueryId } from './queries.js';
 export { TextCleaner, REPLACEMENT_CHARACTER, type Dialect } from './text.js';
 export { retentionOption, retentionRules, longestRetention, type Retention, type RetentionRule } from './retention.js';
-export { shutterRows, type ShutterRows } from './changes.js';
+export { shutterRows, changedTasks, type ShutterRows } from './changes.js';

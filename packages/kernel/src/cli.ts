@@ -1,21 +1,13 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
-import { EvcamError, ErrorCodes, type Logger } from '@evcam/camera-api';
+import { EvcamError, ErrorCodes } from '@evcam/camera-api';
 import { Command, Option } from 'commander';
-import { loadConfig, parseCameraOptions, type LoadedConfig } from './config/load.js';
+import { dumpCommand, EXIT, replayCommand, runCommand } from './commands.js';
+import { loadConfig, parseCameraOptionFlags, type LoadedConfig } from './config/load.js';
 import type { EvcamConfig } from './config/schema.js';
-import type { Ingestor } from './ingest/ingestor.js';
-import { buildContainer, type Kernel } from './kernel.js';
-import { ReplayClock, replayFile } from './replay.js';
-import { createLogger } from './runtime/logger.js';
-import { acquirePidfile, EX_CANTCREAT } from './runtime/pidfile.js';
-import { TOKENS } from './tokens.js';
+import { EX_CANTCREAT } from './runtime/pidfile.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-/** Exit codes (sysexits.h, as Celery uses them). */
-const EXIT = { ok: 0, failure: 1, usage: 64, unavailable: 69, config: 78 } as const;
 
 interface CommonFlags {
   camera?: string;
@@ -34,7 +26,10 @@ interface CommonFlags {
   acks?: 'auto' | 'none' | 'fold' | 'checkpoint';
   limit?: number;
   httpPort?: number;
-  checkpoint?: string;
+  checkpoint?: string | false;
+  ha?: string;
+  haNode?: string;
+  haLease?: string;
 }
 
 /** Celery's level names (WARNING, CRITICAL, ...) and pino's. */
@@ -54,7 +49,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 function addCommonOptions(cmd: Command): Command {
   return cmd
     .option('-c, --camera <name>', 'camera: file, s3, elasticsearch, a package name or a path to a module')
-    .option('--camera-option <key=value>', 'camera option (repeatable; dotted keys; JSON values)', collect, [])
+    .option('--camera-option <key=value>', "camera option (repeatable; dotted keys); a JSON value where the camera's schema takes it, else the text as typed", collect, [])
     .addOption(new Option('-F, --frequency <secs>', 'seconds between shutters (Celery: --freq)').argParser(number('--frequency')))
     .addOption(new Option('--freq <secs>').hideHelp().argParser(number('--freq')))
     .option('-r, --maxrate <rate>', 'at most this many shutters: 10/m, 1/s, 5/h')
@@ -70,7 +65,21 @@ function addCommonOptions(cmd: Command): Command {
     .addOption(new Option('--acks <mode>', "how the named queue's messages are acked (receiver.acks)").choices(['auto', 'fold', 'checkpoint', 'none']))
     .addOption(new Option('--limit <n>', 'exit after this many events were folded (final shutter first)').argParser(number('--limit')))
     .addOption(new Option('--http-port <port>', 'serve /healthz and /metrics on this port').argParser(number('--http-port')))
-    .option('--checkpoint <path>', 'checkpoint the State to this file and restore it at start');
+    .option('--checkpoint <path>', 'checkpoint the State to this file and restore it at start (no-loss mode default: $XDG_STATE_HOME/evcam/<queue>@<broker>.checkpoint.json)')
+    .option('--no-checkpoint', 'no-loss mode without checkpoints: a crash then loses the State')
+    .option('--ha <group>', 'high availability: one leader per group writes, the others stand by (docs/reliability.md, Running two)')
+    .option('--ha-node <name>', "this kernel's stable name in the HA group (default: the host name)")
+    .option('--ha-lease <secs>', 'HA lease, seconds: a dead leader is replaced within about this long (default 4)');
+}
+
+/** The default command's flags under the bare command's --help, as `celery events --help` lists its own. */
+function defaultCommandHelp(cmd: Command): string {
+  const help = cmd.createHelp();
+  help.helpWidth = process.stdout.columns || 80;
+  const width = help.longestOptionTermLength(cmd, help);
+  const items = help.visibleOptions(cmd).filter((o) => o.long !== '--help')
+    .map((o) => help.formatItem(help.optionTerm(o), width, help.optionDescription(o), help));
+  return `\nOptions of the default command (evcam-kernel [run] [options]):\n${items.join('\n')}\n`;
 }
 
 function overridesFrom(flags: CommonFlags): EvcamConfig {
@@ -91,7 +100,11 @@ function overridesFrom(flags: CommonFlags): EvcamConfig {
   if (flags.queue !== undefined || flags.acks !== undefined) o.receiver = { queue: flags.queue, acks: flags.acks };
   if (flags.limit !== undefined) o.limit = flags.limit;
   if (flags.httpPort !== undefined) o.http = { port: flags.httpPort };
-  if (flags.checkpoint !== undefined) o.checkpoint = { file: flags.checkpoint };
+  if (flags.checkpoint === false) o.checkpoint = { enabled: false };
+  else if (flags.checkpoint !== undefined) o.checkpoint = { file: flags.checkpoint };
+  if (flags.ha !== undefined || flags.haNode !== undefined || flags.haLease !== undefined) {
+    o.ha = { group: flags.ha as string, node: flags.haNode, lease: flags.haLease };
+  }
   return o;
 }
 
@@ -100,129 +113,8 @@ async function load(flags: CommonFlags): Promise<LoadedConfig> {
   return loadConfig({
     configPath: flags.config,
     overrides: overridesFrom(flags),
-    camera: { name: flags.camera, options: parseCameraOptions(flags.cameraOption) },
+    camera: { name: flags.camera, options: parseCameraOptionFlags(flags.cameraOption) },
   });
-}
-
-/** Resolves with 'limit' once `limit` events were folded (Celery's capture(limit=N)); never without a limit. */
-function limitReached(ingestor: Ingestor, limit: number | undefined): Promise<string> {
-  return new Promise<string>((resolve) => {
-    if (limit === undefined) return;
-    ingestor.onFold = (folded) => {
-      if (folded >= limit) {
-        ingestor.onFold = null;
-        resolve('limit');
-      }
-    };
-  });
-}
-
-/** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
-function onStopSignal(logger: Logger): { stopped: Promise<string>; dispose: () => void } {
-  let resolveStop!: (signal: string) => void;
-  const stopped = new Promise<string>((r) => { resolveStop = r; });
-  let count = 0;
-  const handler = (signal: NodeJS.Signals): void => {
-    count++;
-    if (count === 1) {
-      logger.info({ signal }, 'stopping: final shutter, then exit (send again to exit at once)');
-      resolveStop(signal);
-    } else {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return { stopped, dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); } };
-}
-
-async function run(flags: CommonFlags): Promise<number> {
-  const { config, configDir, filepath } = await load(flags);
-  const logger = createLogger(config.log);
-  const releasePid = config.pidfile ? acquirePidfile(config.pidfile, logger) : () => {};
-  const signals = onStopSignal(logger);
-  try {
-    const container = await buildContainer({ config, configDir, logger });
-    const kernel = await container.getAsync<Kernel>(TOKENS.Kernel);
-    logger.info({ config: filepath ?? '(built-in defaults)', broker: config.broker, cameras: kernel.cameras.map((c) => c.name), freq: config.freq },
-      'evcam starting');
-    process.stdout.write(`-> evcam: Taking snapshots with ${kernel.cameras.map((c) => c.name).join(', ')} (every ${config.freq} secs.)\n`);
-    const limited = limitReached(kernel.ingestor, config.limit);
-    if (config.checkpoint?.file !== undefined) {
-      const { Checkpointer, isCheckpointedReceiver } = await import('./checkpoint/checkpointer.js');
-      const receiver = isCheckpointedReceiver(kernel.receiver) ? kernel.receiver : null;
-      kernel.checkpointer = new Checkpointer(resolvePath(config.checkpoint.file), kernel.state, kernel.ingestor, receiver,
-        kernel.timer, logger.child({ component: 'checkpoint' }), config);
-      kernel.checkpointer.restore();
-    }
-    const { startHttp } = await import('./http.js');
-    const http = config.http ? await startHttp(config.http, kernel, logger) : null;
-    try {
-      await kernel.start();
-    } catch (err) {
-      await http?.close();
-      throw err;
-    }
-    const why = await Promise.race([signals.stopped, limited]);
-    logger.info({ why, folded: kernel.ingestor.metrics.folded }, 'stopping');
-    await kernel.stop();
-    await http?.close();
-    return EXIT.ok;
-  } finally {
-    signals.dispose();
-    releasePid();
-  }
-}
-
-async function replay(file: string, flags: CommonFlags): Promise<number> {
-  const { config, configDir } = await load(flags);
-  const logger = createLogger(config.log);
-  const clock = new ReplayClock();
-  const container = await buildContainer({ config, configDir, logger, clock });
-  const kernel = await container.getAsync<Kernel>(TOKENS.Kernel);
-  await kernel.start({ receive: false });
-  let summary;
-  try {
-    summary = await replayFile(file, kernel.ingestor, clock, logger);
-  } catch (err) {
-    await kernel.stop();
-    throw new EvcamError(ErrorCodes.REPLAY_FILE, `cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  await kernel.stop();
-  const failed = kernel.cameras.filter((c) => c.health.lastStoredSeq === null || c.health.status === 'failing');
-  process.stdout.write(`${JSON.stringify({ replay: file, ...summary, event_count: kernel.state.eventCount, task_count: kernel.state.taskCount,
-    cameras: kernel.cameras.map((c) => ({ name: c.name, source: c.source, ...c.health })) })}\n`);
-  if (failed.length > 0) {
-    logger.error({ cameras: failed.map((c) => c.name) }, 'the final snapshot was not stored by every camera');
-    return EXIT.unavailable;
-  }
-  return EXIT.ok;
-}
-
-async function dump(flags: CommonFlags): Promise<number> {
-  const { config, configDir } = await load(flags);
-  const logger = createLogger(config.log);
-  const container = await buildContainer({ config, configDir, logger, withoutCameras: true });
-  const ingestor = container.get<Ingestor>(TOKENS.Ingestor);
-  // As received from the wire (kombu envelopes opened), plus when: replay re-applies Celery's adjustments.
-  ingestor.onDecoded = (event, receivedAt) => {
-    let line: string;
-    try {
-      line = JSON.stringify({ ...event, local_received: receivedAt });
-    } catch {
-      return;
-    }
-    process.stdout.write(`${line}\n`);
-  };
-  const kernel = await container.getAsync<Kernel>(TOKENS.Kernel);
-  const signals = onStopSignal(logger);
-  const limited = limitReached(ingestor, config.limit);
-  await kernel.start();
-  await Promise.race([signals.stopped, limited]);
-  signals.dispose();
-  await kernel.stop();
-  return EXIT.ok;
 }
 
 function exitCodeFor(err: EvcamError): number {
@@ -243,13 +135,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .version(VERSION, '-V, --version')
     .showHelpAfterError()
     .exitOverride();
-  addCommonOptions(program.command('run', { isDefault: true }).description('consume events from the broker and take snapshots (default)'))
-    .action((flags: CommonFlags) => { result = run(flags); });
+  const runCmd = addCommonOptions(program.command('run', { isDefault: true }).description('consume events from the broker and take snapshots (default)'))
+    .action((flags: CommonFlags) => { result = load(flags).then(runCommand); });
+  program.addHelpText('after', () => defaultCommandHelp(runCmd));
   addCommonOptions(program.command('replay').argument('<file>', 'JSON Lines capture: AMQP, Redis or dump format')
     .description('fold a recorded stream, take one final shutter through the camera(s), exit'))
-    .action((file: string, flags: CommonFlags) => { result = replay(file, flags); });
+    .action((file: string, flags: CommonFlags) => { result = load(flags).then((loaded) => replayCommand(file, loaded)); });
   addCommonOptions(program.command('dump').description('print every received event as one JSON line (record with > file.jsonl)'))
-    .action((flags: CommonFlags) => { result = dump(flags); });
+    .action((flags: CommonFlags) => { result = load(flags).then(dumpCommand); });
   program.command('new-camera').argument('<name>', 'camera name, e.g. kafka').option('--dir <dir>', 'where to create the package')
     .description('scaffold a camera plugin package that passes the conformance kit')
     .action((name: string, flags: { dir?: string }) => {

@@ -1,148 +1,24 @@
 import 'reflect-metadata';
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import {
-  EvcamError, ErrorCodes, shutterSignal, type CameraHost, type Clock, type Logger, type Timer,
+  EvcamError, ErrorCodes, shutterSignal, type Logger, type Timer,
 } from '@evcam/camera-api';
 import { backoffDelay } from '@evcam/retry';
-import { Container, inject, injectable } from 'inversify';
-import { planCameras } from './cameras/loader.js';
-import type { Checkpointer } from './checkpoint/checkpointer.js';
-import type { ComponentSpec, ResolvedConfig } from './config/schema.js';
-import { OPEN_GATE, type ShutterGate } from './engine/gate.js';
-import { ShutterEngine } from './engine/shutter-engine.js';
-import { Ingestor } from './ingest/ingestor.js';
-import { AmqpReceiver } from './receivers/amqp.js';
-import { brokerKind } from './receivers/broker-url.js';
+import { inject, injectable, multiInject, optional } from 'inversify';
+import type { ResolvedConfig } from './config/schema.js';
+import { Ids } from './container/ids.js';
+import type { Checkpointer, HttpServer, KernelParts, KernelService, State } from './container/services.js';
+import type { ShutterEngine } from './engine/shutter-engine.js';
+import type { Ingestor } from './ingest/ingestor.js';
 import type { Receiver } from './receivers/receiver.js';
-import { SystemClock, SystemTimer } from './runtime/clock.js';
-import { CeleryState } from './state/state.js';
-import { TOKENS } from './tokens.js';
 
-/** Built-in implementations, by the names `components.*` accepts. */
-export const BUILTIN_COMPONENTS = {
-  clock: { system: SystemClock },
-  timer: { system: SystemTimer },
-  state: { celery: CeleryState },
-  receiver: { amqp: AmqpReceiver } as Record<string, new (...args: any[]) => Receiver>,
-};
+export { buildContainer, type BuildOptions } from './container/build.js';
+export type { ComponentServices } from './container/services.js';
 
-/** Services handed to a user-supplied component's constructor. */
-export interface ComponentServices {
-  config: ResolvedConfig;
-  configDir: string;
-  logger: Logger;
-  container: Container;
-}
-
-async function importComponent(spec: string, configDir: string, kind: string): Promise<new (...args: any[]) => unknown> {
-  try {
-    const mod = spec.startsWith('.') || spec.startsWith('/')
-      ? await import(pathToFileURL(resolve(configDir, spec)).href)
-      : await import(spec);
-    const value = mod.default ?? Object.values(mod).find((v) => typeof v === 'function');
-    if (typeof value !== 'function') throw new Error(`it exports no class (exports: ${Object.keys(mod).join(', ') || 'nothing'})`);
-    return value as new (...args: any[]) => unknown;
-  } catch (err) {
-    throw new EvcamError(ErrorCodes.COMPONENT, `components.${kind} "${spec}" could not be loaded: ${(err as Error).message}.`, { cause: err });
-  }
-}
-
-/**
- * Bind one component: a built-in by name, or a user class/module. User classes
- * are built with `new Class(services)` so they need no decorators.
- */
-async function bindComponent(
-  container: Container, token: symbol, kind: keyof typeof BUILTIN_COMPONENTS, spec: ComponentSpec | undefined,
-  fallback: string, services: Omit<ComponentServices, 'container'>,
-): Promise<void> {
-  const builtins = BUILTIN_COMPONENTS[kind] as Record<string, new (...args: any[]) => unknown>;
-  const name = spec ?? fallback;
-  if (typeof name === 'string' && builtins[name]) {
-    container.bind(token).to(builtins[name]).inSingletonScope();
-    return;
-  }
-  if (typeof name === 'string' && !name.startsWith('.') && !name.startsWith('/') && !name.includes('/') && !name.startsWith('@')) {
-    throw new EvcamError(ErrorCodes.COMPONENT,
-      `components.${kind} "${name}" is not a built-in (${Object.keys(builtins).join(', ')}); give a module path or a class instead.`);
-  }
-  const Ctor = typeof name === 'string' ? await importComponent(name, services.configDir, kind) : name;
-  container.bind(token).toDynamicValue(() => new Ctor({ ...services, container })).inSingletonScope();
-}
-
-export interface BuildOptions {
-  config: ResolvedConfig;
-  configDir: string;
-  logger: Logger;
-  /** Replace the clock (replay uses the events' receive times). */
-  clock?: Clock;
-  /** Replace the timer (tests use a fake one). */
-  timer?: Timer;
-  /** Build without cameras (dump). */
-  withoutCameras?: boolean;
-  /** Shutter only while this is open (high availability); default: always. */
-  gate?: ShutterGate;
-}
-
-/** The composition root: every kernel component bound to its token. */
-export async function buildContainer(options: BuildOptions): Promise<Container> {
-  const { config, configDir, logger } = options;
-  const container = new Container({ defaultScope: 'Singleton' });
-  const services = { config, configDir, logger };
-  container.bind(TOKENS.Config).toConstantValue(config);
-  container.bind(TOKENS.ConfigDir).toConstantValue(configDir);
-  container.bind(TOKENS.Logger).toConstantValue(logger);
-  if (options.clock) container.bind(TOKENS.Clock).toConstantValue(options.clock);
-  else await bindComponent(container, TOKENS.Clock, 'clock', config.components.clock, 'system', services);
-  if (options.timer) container.bind(TOKENS.Timer).toConstantValue(options.timer);
-  else await bindComponent(container, TOKENS.Timer, 'timer', config.components.timer, 'system', services);
-  if (config.components.state) {
-    await bindComponent(container, TOKENS.State, 'state', config.components.state, 'celery', services);
-  } else {
-    container.bind(TOKENS.State).toDynamicValue(() => new CeleryState({
-      maxTasksInMemory: config.maxTasksInMemory, maxWorkersInMemory: config.maxWorkersInMemory,
-    }, logger.child({ component: 'state' })));
-  }
-  container.bind(TOKENS.Ingestor).toDynamicValue((ctx) => new Ingestor(
-    ctx.get<CeleryState>(TOKENS.State), logger.child({ component: 'ingest' }), { maxBodyBytes: config.receiver.maxBodyBytes },
-  ));
-  // The broker URL picks the receiver, unless components.receiver says otherwise.
-  const receiverName = config.components.receiver ?? brokerKind(config.broker);
-  if (receiverName === 'redis' && !BUILTIN_COMPONENTS.receiver.redis) {
-    const { RedisReceiver } = await import('./receivers/redis.js');
-    BUILTIN_COMPONENTS.receiver.redis = RedisReceiver;
-  }
-  await bindComponent(container, TOKENS.Receiver, 'receiver', receiverName, 'amqp', services);
-  container.bind(TOKENS.CameraHost).toDynamicValue((ctx): CameraHost => {
-    const state = ctx.get<CeleryState>(TOKENS.State);
-    const clock = ctx.get<Clock>(TOKENS.Clock);
-    const ingestor = ctx.get<Ingestor>(TOKENS.Ingestor);
-    const receiver = ctx.get<Receiver>(TOKENS.Receiver);
-    const host: CameraHost = {
-      timer: ctx.get<Timer>(TOKENS.Timer),
-      clock,
-      takeSnapshot: (since, seq) => state.snapshot(since, seq, clock.now()),
-      hold: () => ingestor.hold(),
-    };
-    // Absent, not failing, when the receiver cannot tell.
-    if (receiver.queueDepths) return { ...host, queueDepths: (queues) => receiver.queueDepths!(queues) };
-    return host;
-  });
-  if (options.withoutCameras) {
-    container.bind(TOKENS.Cameras).toConstantValue([]);
-  } else {
-    const plans = await planCameras(config, configDir);
-    container.bind(TOKENS.Cameras).toDynamicValue((ctx) => {
-      const host = ctx.get<CameraHost>(TOKENS.CameraHost);
-      const engines = plans.map((plan) => new ShutterEngine(plan.create({
-        host, configDir, logger: logger.child(plan.name === plan.source ? { camera: plan.name } : { camera: plan.name, source: plan.source }),
-      }), host, plan.settings, { gate: options.gate ?? OPEN_GATE, source: plan.source }));
-      ctx.get<Ingestor>(TOKENS.Ingestor).setCameras(engines);
-      return engines;
-    });
-  }
-  container.bind(TOKENS.Kernel).to(Kernel);
-  return container;
+export interface StartOptions {
+  /** Start the receiver (false for replay: the events come from a file). */
+  receive?: boolean;
+  /** Retry a camera whose backend is down (cameraStartPolicy 'retry'); false fails at once (replay). */
+  retryCameraStart?: boolean;
 }
 
 /**
@@ -151,26 +27,45 @@ export async function buildContainer(options: BuildOptions): Promise<Container> 
  * others, or ingestion, down with it.
  */
 @injectable()
-export class Kernel {
+export class Kernel implements KernelParts {
   private stopped = false;
   private readonly retryTimers = new Set<() => void>();
   private disconnectCheckpoints: (() => void) | null = null;
-  /** Set before start() to checkpoint the State (see checkpoint/checkpointer.ts). */
-  checkpointer: Checkpointer | null = null;
+  private retryCameraStart = true;
+  /** Checkpoints the State (bound when checkpoint.file is set; see checkpoint/checkpointer.ts). */
+  readonly checkpointer: Checkpointer | null;
+  /** /healthz and /metrics (bound when http.port is set). */
+  readonly http: HttpServer | null;
+  /** Started after the receiver, stopped after the final shutter (Ids.KernelService). */
+  readonly services: readonly KernelService[];
+  private readonly started: KernelService[] = [];
 
   constructor(
-    @inject(TOKENS.Config) readonly config: ResolvedConfig,
-    @inject(TOKENS.Logger) readonly logger: Logger,
-    @inject(TOKENS.State) readonly state: CeleryState,
-    @inject(TOKENS.Ingestor) readonly ingestor: Ingestor,
-    @inject(TOKENS.Receiver) readonly receiver: Receiver,
+    @inject(Ids.Config) readonly config: ResolvedConfig,
+    @inject(Ids.Logger) readonly logger: Logger,
+    @inject(Ids.State) readonly state: State,
+    @inject(Ids.Ingestor) readonly ingestor: Ingestor,
+    @inject(Ids.Receiver) readonly receiver: Receiver,
     /** One shutter engine per camera (`engine.camera` is the camera itself). */
-    @inject(TOKENS.Cameras) readonly cameras: ShutterEngine[],
-    @inject(TOKENS.Timer) readonly timer: Timer,
-  ) {}
+    @inject(Ids.Cameras) readonly cameras: ShutterEngine[],
+    @inject(Ids.Timer) readonly timer: Timer,
+    @inject(Ids.Checkpointer) @optional() checkpointer: Checkpointer | undefined,
+    @inject(Ids.HttpServer) @optional() http: HttpServer | undefined,
+    @multiInject(Ids.KernelService) @optional() services: KernelService[] | undefined,
+  ) {
+    this.checkpointer = checkpointer ?? null;
+    this.http = http ?? null;
+    this.services = services ?? [];
+  }
 
-  /** Install every camera (by cameraStartPolicy), then start receiving. */
-  async start(options: { receive?: boolean } = {}): Promise<void> {
+  /**
+   * Restore the checkpoint, serve /healthz, install every camera (by
+   * cameraStartPolicy), then start receiving.
+   */
+  async start(options: StartOptions = {}): Promise<void> {
+    this.retryCameraStart = options.retryCameraStart !== false;
+    this.checkpointer?.restore();
+    await this.http?.start();
     try {
       for (const camera of this.cameras) await this.installCamera(camera, 1);
     } catch (err) {
@@ -178,10 +73,34 @@ export class Kernel {
       this.stopped = true;
       for (const cancel of this.retryTimers) cancel();
       await Promise.all(this.cameras.map((camera) => camera.cancel().catch(() => {})));
+      await this.http?.close();
       throw err;
     }
-    if (options.receive !== false) await this.receiver.start();
+    try {
+      if (options.receive !== false) await this.receiver.start();
+      for (const service of this.services) {
+        await service.start();
+        this.started.push(service);
+      }
+    } catch (err) {
+      await this.stopServices();
+      await this.http?.close();
+      throw err;
+    }
     this.scheduleCheckpoints();
+  }
+
+  /** Resolves once `limit` events were folded (Celery's capture(limit=N)); never without a limit. */
+  limitReached(limit: number | undefined = this.config.limit): Promise<'limit'> {
+    return new Promise((resolve) => {
+      if (limit === undefined) return;
+      this.ingestor.onFold = (folded) => {
+        if (folded >= limit) {
+          this.ingestor.onFold = null;
+          resolve('limit');
+        }
+      };
+    });
   }
 
   /** Every checkpoint.interval seconds, or by default at each shutter of the first camera. */
@@ -205,12 +124,14 @@ export class Kernel {
       if (attempt > 1) this.logger.info({ camera: camera.name, source: camera.source, attempt }, 'camera started');
     } catch (err) {
       const retryable = EvcamError.is(err) && err.retryable;
-      if (!retryable || this.config.cameraStartPolicy === 'exit') {
+      if (!retryable || this.config.cameraStartPolicy === 'exit' || !this.retryCameraStart) {
         // Say which camera: with several, the camera's own message may not.
         const why = EvcamError.is(err) && err.message.includes(camera.source) ? err.message : (err as Error)?.message ?? String(err);
+        const hint = !retryable ? ''
+          : !this.retryCameraStart ? '; not retrying here: start the backend, then run this again'
+          : ' (cameraStartPolicy is "exit"; "retry" would wait for the backend)';
         throw new EvcamError(EvcamError.is(err) ? err.code : ErrorCodes.CAMERA_START,
-          `camera "${camera.source}" failed to start: ${why}${retryable ? ' (cameraStartPolicy is "exit"; "retry" would wait for the backend)' : ''}`,
-          { cause: err, retryable });
+          `camera "${camera.source}" failed to start: ${why}${hint}`, { cause: err, retryable });
       }
       const delay = backoffDelay(attempt, { min: 2, max: this.config.maxBackoff });
       this.logger.warn({ err, camera: camera.name, source: camera.source, attempt, retryInSecs: delay },
@@ -236,5 +157,13 @@ export class Kernel {
     // After the last fold and before the connection closes: its acks need the channel.
     await this.checkpointer?.close().catch((err: unknown) => this.logger.error({ err }, 'final checkpoint failed'));
     await this.receiver.stop().catch((err: unknown) => this.logger.warn({ err }, 'closing the receiver failed'));
+    await this.stopServices();
+    await this.http?.close();
+  }
+
+  private async stopServices(): Promise<void> {
+    for (const service of this.started.splice(0).reverse()) {
+      await service.stop().catch((err: unknown) => this.logger.warn({ err, service: service.name }, 'stopping a kernel service failed'));
+    }
   }
 }

@@ -1,13 +1,13 @@
 import { EvcamError, ErrorCodes, Polaroid, type CameraContext, type ShutterContext, type Snapshot } from '@evcam/camera-api';
 import {
-  longestRetention, retentionRules, shutterRows, tableNames, TextCleaner, type TaskRow, type WorkerRow,
+  longestRetention, retentionRules, shutterRows, tableNames, TextCleaner,
 } from '@evcam/history-schema';
 import { redactUrl } from '@evcam/options';
 import pg from 'pg';
 import { toEvcamError } from './errors.js';
 import { migrate } from './migrate.js';
 import { optionsSchema, redactOptions, type PostgresCameraOptions } from './options.js';
-import { statements, type BulkUpsert, type Statements } from './statements.js';
+import { statements, type Statements } from './statements.js';
 
 export interface PostgresCameraStats {
   /** Shutters committed. */
@@ -20,17 +20,6 @@ export interface PostgresCameraStats {
   fenced: number;
   /** Task rows deleted by retention. */
   deleted: number;
-}
-
-/** The values of `rows` as one array per column of the bulk upsert, then `seq`. */
-function upsertParams(upsert: BulkUpsert, rows: readonly (TaskRow | WorkerRow)[], seq: number): unknown[] {
-  const params: unknown[] = upsert.columns.map((column) => {
-    const values = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) values[i] = (rows[i] as unknown as Record<string, unknown>)[column];
-    return values;
-  });
-  params.push(seq);
-  return params;
 }
 
 /**
@@ -95,6 +84,9 @@ export class PostgresCamera extends Polaroid<PostgresCameraOptions> {
       throw toEvcamError(err, 'a connection for the shutter', this.where);
     }
     let broken = false;
+    // A connection lost while checked out is reported on the client (the pool listens only to idle ones).
+    const lost = (): void => { broken = true; };
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       if (epoch !== undefined) {
@@ -112,8 +104,9 @@ export class PostgresCamera extends Polaroid<PostgresCameraOptions> {
         epoch ?? null, snapshot.seq, Date.now() / 1000, replaced,
       ]);
       const seq = Number(shutter.rows[0]!.seq);
-      if (rows.tasks.length > 0) await client.query(this.sql.upsertTasks.sql, upsertParams(this.sql.upsertTasks, rows.tasks, seq));
-      if (rows.workers.length > 0) await client.query(this.sql.upsertWorkers.sql, upsertParams(this.sql.upsertWorkers, rows.workers, seq));
+      // The row objects' `seq` (0) is ignored: $2 carries the shutter's.
+      if (rows.tasks.length > 0) await client.query(this.sql.upsertTasks.sql, [JSON.stringify(rows.tasks), seq]);
+      if (rows.workers.length > 0) await client.query(this.sql.upsertWorkers.sql, [JSON.stringify(rows.workers), seq]);
       await client.query('COMMIT');
     } catch (err) {
       if (!EvcamError.is(err)) {
@@ -123,6 +116,7 @@ export class PostgresCamera extends Polaroid<PostgresCameraOptions> {
       throw toEvcamError(err, `shutter ${snapshot.seq} (${rows.tasks.length} tasks)`, this.where);
     } finally {
       // A connection that failed mid-transaction is dropped rather than reused.
+      client.off('error', lost);
       client.release(broken);
     }
     for (const w of rows.workers) this.writtenAlive.set(w.hostname, w.alive);

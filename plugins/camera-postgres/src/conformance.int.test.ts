@@ -1,8 +1,7 @@
 import { after, before } from 'node:test';
-import { runCameraConformance } from '@evcam/camera-testkit';
+import { runCameraConformance, startTcpProxy, type TcpProxy } from '@evcam/camera-testkit';
 import { PostgresCamera } from './index.js';
 import { dropSchema, freshSchema, PG_URL, readTasks, urlVia } from './testing/pg.js';
-import { startTcpProxy, type TcpProxy } from './testing/tcp-proxy.js';
 
 // The camera against the real PostgreSQL, through a TCP proxy the kit cuts to make the backend fail.
 const schema = freshSchema();

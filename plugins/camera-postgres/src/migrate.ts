@@ -15,6 +15,8 @@ export interface MigrationResult {
 export async function migrate(pool: Pool, schema: string): Promise<MigrationResult> {
   const t = tableNames('postgres', schema);
   const client = await pool.connect();
+  const lost = (): void => {}; // reported by the failing query; without a listener it would crash the process
+  client.on('error', lost);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`evcam-history:${schema}`]);
@@ -43,6 +45,7 @@ export async function migrate(pool: Pool, schema: string): Promise<MigrationResu
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
+    client.off('error', lost);
     client.release();
   }
 }

@@ -1,27 +1,30 @@
 import { quoteIdent, TASK_COLUMNS, WORKER_COLUMNS, type Column, type ColumnKind, type TableNames } from '@evcam/history-schema';
 
-const ARRAY_TYPE: Record<ColumnKind, string> = {
-  text: 'text[]', double: 'float8[]', integer: 'int8[]', json: 'jsonb[]', boolean: 'bool[]',
+const RECORD_TYPE: Record<ColumnKind, string> = {
+  // JSON columns arrive as JSON text (as rows.ts writes them) and are cast to jsonb in the SELECT.
+  text: 'text', double: 'float8', integer: 'int8', json: 'text', boolean: 'bool',
 };
 
-/** A bulk upsert: one array parameter per column through unnest, `seq` as one scalar, whatever the row count. */
+/**
+ * A bulk upsert of any number of rows in one statement: the rows travel as one JSON array
+ * ($1, parsed by the server's json_to_recordset: floats through float8in, so exactly), `seq`
+ * as one scalar ($2). Cheaper on both ends than one array parameter per column.
+ */
 export interface BulkUpsert {
   sql: string;
-  /** The columns carried as arrays, in parameter order ($1..$n); `seq` is $n+1. */
-  columns: readonly string[];
 }
 
 function bulkUpsert(table: string, all: readonly Column[], key: string, keepOnConflict: readonly string[]): BulkUpsert {
   const cols = all.filter((c) => c.name !== 'seq');
   const names = cols.map((c) => quoteIdent(c.name));
-  const arrays = cols.map((c, i) => `$${i + 1}::${ARRAY_TYPE[c.kind]}`);
+  const record = cols.map((c) => `${quoteIdent(c.name)} ${RECORD_TYPE[c.kind]}`);
+  const select = cols.map((c) => (c.kind === 'json' ? `r.${quoteIdent(c.name)}::jsonb` : `r.${quoteIdent(c.name)}`));
   const updates = [...cols.map((c) => c.name), 'seq']
     .filter((n) => n !== key && !keepOnConflict.includes(n))
     .map((n) => `${quoteIdent(n)} = EXCLUDED.${quoteIdent(n)}`);
   return {
-    columns: cols.map((c) => c.name),
     sql: `INSERT INTO ${table} (${names.join(', ')}, "seq")
-SELECT u.*, $${cols.length + 1}::bigint FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
+SELECT ${select.join(', ')}, $2::bigint FROM json_to_recordset($1::json) AS r(${record.join(', ')})
 ON CONFLICT (${quoteIdent(key)}) DO UPDATE SET ${updates.join(', ')}`,
   };
 }

@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { EvcamError, ErrorCodes, Polaroid, type ShutterContext, type Snapshot } from '@evcam/camera-api';
-import {
-  longestRetention, retentionRules, shutterRows, TASK_COLUMN_NAMES, TextCleaner, WORKER_COLUMN_NAMES,
-} from '@evcam/history-schema';
+import { changedTasks, longestRetention, retentionRules } from '@evcam/history-schema';
 import { toEvcamError } from './errors.js';
 import { optionsSchema, type SqliteCameraOptions } from './options.js';
 import type { CleanupResult, OpenResult, ShutterResult, ThreadError } from './protocol.js';
@@ -19,15 +17,6 @@ export interface SqliteCameraStats {
   deleted: number;
 }
 
-// Row values in column order without the trailing seq (the thread appends the shutter's).
-const TASK_VALUE_COLUMNS = TASK_COLUMN_NAMES.slice(0, -1);
-const WORKER_VALUE_COLUMNS = WORKER_COLUMN_NAMES.slice(0, -1);
-const values = (row: object, columns: readonly string[]): unknown[] => {
-  const out = new Array(columns.length);
-  for (let i = 0; i < columns.length; i++) out[i] = (row as Record<string, unknown>)[columns[i]!];
-  return out;
-};
-
 /**
  * Task history in one SQLite file, nothing to install: each shutter is one IMMEDIATE
  * transaction (prepared upserts of the changed tasks and workers, a `shutters` row), run on
@@ -39,7 +28,6 @@ export class SqliteCamera extends Polaroid<SqliteCameraOptions> {
 
   readonly stats: SqliteCameraStats = { stored: 0, tasksWritten: 0, workersWritten: 0, replaced: 0, fenced: 0, deleted: 0 };
   private thread: ThreadClient | null = null;
-  private readonly cleaner = new TextCleaner('sqlite');
   private readonly writtenAlive = new Map<string, boolean>();
   private fencedBy = -Infinity;
   private closed = false;
@@ -64,16 +52,15 @@ export class SqliteCamera extends Polaroid<SqliteCameraOptions> {
     if (epoch !== undefined && epoch < this.fencedBy) throw this.fenced(epoch, this.fencedBy);
     signal.throwIfAborted();
     const thread = await this.ready();
-    const rows = shutterRows(snapshot, { seq: 0, takenAt: snapshot.taken_at }, this.cleaner, this.writtenAlive);
-    const replaced = this.cleaner.take();
-    const tasks = rows.tasks.map((r) => values(r, TASK_VALUE_COLUMNS));
-    const workers = rows.workers.map((r) => values(r, WORKER_VALUE_COLUMNS));
+    // The event loop only picks what changed and serialises it; mapping and writing run on the thread.
+    const { tasks, workers } = changedTasks(snapshot, this.writtenAlive);
+    let replaced: number;
     try {
-      await thread.call<ShutterResult>({
-        op: 'shutter', epoch: epoch ?? null, tasks, workers,
+      ({ replaced } = await thread.call<ShutterResult>({
+        op: 'shutter', epoch: epoch ?? null, tasks: JSON.stringify(tasks), workers: JSON.stringify(workers),
         shutter: [snapshot.taken_at, snapshot.event_count, snapshot.task_count, tasks.length, workers.length,
-          snapshot.removed?.tasks.length ?? 0, snapshot.seq, Date.now() / 1000, replaced],
-      });
+          snapshot.removed?.tasks.length ?? 0, snapshot.seq, Date.now() / 1000],
+      }));
     } catch (err) {
       const error = err as ThreadError;
       if (error.code === ErrorCodes.HISTORY_FENCED) {
@@ -82,7 +69,7 @@ export class SqliteCamera extends Polaroid<SqliteCameraOptions> {
       }
       throw toEvcamError(error, `shutter ${snapshot.seq} (${tasks.length} tasks)`, this.file);
     }
-    for (const w of rows.workers) this.writtenAlive.set(w.hostname, w.alive);
+    for (const w of workers) this.writtenAlive.set(w.hostname, w.alive);
     this.stats.stored++;
     this.stats.tasksWritten += tasks.length;
     this.stats.workersWritten += workers.length;

@@ -3,13 +3,17 @@ import type { RetentionRule } from '@evcam/history-schema';
 /** Messages between the camera (event loop) and its SQLite thread: writes never block ingestion. */
 export type Request =
   | { op: 'open'; file: string; wal: boolean; busyTimeoutMs: number }
-  | { op: 'shutter'; shutter: ShutterValues; epoch: number | null; tasks: unknown[][]; workers: unknown[][] }
+  /**
+   * The changed tasks and workers as the snapshot has them, as JSON text (one string copies far
+   * cheaper than a structured clone); the thread maps, cleans and writes them.
+   */
+  | { op: 'shutter'; shutter: ShutterValues; epoch: number | null; tasks: string; workers: string }
   | { op: 'cleanup'; rules: RetentionRule[]; named: string[]; shuttersBefore: number | null; batch: number }
   | { op: 'close' };
 
-/** The `shutters` row, in column order (seq and epoch are filled in by the thread). */
+/** The `shutters` row, in column order (seq, epoch and replaced are filled in by the thread). */
 export type ShutterValues = [takenAt: number, eventCount: number, taskCount: number, tasksChanged: number,
-  workersChanged: number, tasksRemoved: number, kernelSeq: number, storedAt: number, replaced: number];
+  workersChanged: number, tasksRemoved: number, kernelSeq: number, storedAt: number];
 
 export type Reply =
   | { id: number; ok: true; result?: unknown }
@@ -24,5 +28,9 @@ export interface ThreadError {
 }
 
 export interface OpenResult { from: number; to: number; journalMode: string }
-export interface ShutterResult { seq: number }
+export interface ShutterResult {
+  seq: number;
+  /** Text values replaced (lone surrogates): see history-schema's TextCleaner. */
+  replaced: number;
+}
 export interface CleanupResult { deleted: number }

@@ -74,9 +74,9 @@ describe('checkpoint: save, crash, restore, carry on', () => {
         const file = join(dir, `cp-${cut}.json`);
         const before = kernelParts(limits);
         feed(before.ingestor, stream.slice(0, cut));
-        await new Checkpointer(file, before.state, before.ingestor, null, noTimer, silentLogger, { maxTasksInMemory: 0, maxWorkersInMemory: 0 }).close();
+        await new Checkpointer({ file, state: before.state, ingestor: before.ingestor, receiver: null, timer: noTimer, logger: silentLogger }).close();
         const after = kernelParts(limits);
-        assert.equal(new Checkpointer(file, after.state, after.ingestor, null, noTimer, silentLogger, { maxTasksInMemory: 0, maxWorkersInMemory: 0 }).restore(), 'restored');
+        assert.equal(new Checkpointer({ file, state: after.state, ingestor: after.ingestor, receiver: null, timer: noTimer, logger: silentLogger }).restore(), 'restored');
         assert.equal(snapshotOf(after.state), snapshotOf(before.state), `restored State differs at message ${cut}`);
         feed(after.ingestor, stream.slice(cut));
         assert.equal(snapshotOf(after.state), expected, `final snapshot differs after a restart at message ${cut}`);
@@ -97,7 +97,7 @@ describe('checkpoint: save, crash, restore, carry on', () => {
     };
     guard.admit('a', false);
     guard.admit('b', false);
-    const cp = new Checkpointer(file, state, ingestor, receiver, noTimer, silentLogger, { maxTasksInMemory: 0, maxWorkersInMemory: 0 });
+    const cp = new Checkpointer({ file, state, ingestor, receiver, timer: noTimer, logger: silentLogger });
     const written = cp.write();
     guard.admit('c', false); // arrives while the file is being written: not covered
     await written;
@@ -107,8 +107,7 @@ describe('checkpoint: save, crash, restore, carry on', () => {
     // After a restart, redelivered a/b are skipped; c (not in the checkpoint) is folded.
     const restarted = new RedeliveryGuard(100);
     const after = kernelParts({});
-    new Checkpointer(file, after.state, after.ingestor, { ...receiver, expectRedelivered: (f) => restarted.expect(f) }, noTimer, silentLogger,
-      { maxTasksInMemory: 0, maxWorkersInMemory: 0 }).restore();
+    new Checkpointer({ file, state: after.state, ingestor: after.ingestor, receiver: { ...receiver, expectRedelivered: (f) => restarted.expect(f) }, timer: noTimer, logger: silentLogger }).restore();
     assert.deepEqual(['a', 'b', 'c'].map((fp) => restarted.admit(fp, true)), [true, true, false]);
     assert.equal(restarted.duplicates, 2);
   });
@@ -126,7 +125,7 @@ describe('checkpoint: save, crash, restore, carry on', () => {
       writeFileSync(file, content);
       const { state, ingestor } = kernelParts({});
       const logger = capturingLogger();
-      const outcome = new Checkpointer(file, state, ingestor, null, noTimer, logger, { maxTasksInMemory: 0, maxWorkersInMemory: 0 }).restore();
+      const outcome = new Checkpointer({ file, state, ingestor, receiver: null, timer: noTimer, logger }).restore();
       assert.equal(outcome, 'moved-aside');
       assert.equal(state.tasks.size + state.workers.size + state.eventCount, 0);
       const files = readdirSync(dir);
@@ -143,8 +142,7 @@ describe('checkpoint: save, crash, restore, carry on', () => {
   test('a missing checkpoint is a normal first start', () => {
     const { state, ingestor } = kernelParts({});
     const dir = mkdtempSync(join(tmpdir(), 'evcam-cp-'));
-    assert.equal(new Checkpointer(join(dir, 'none.json'), state, ingestor, null, noTimer, silentLogger,
-      { maxTasksInMemory: 0, maxWorkersInMemory: 0 }).restore(), 'missing');
+    assert.equal(new Checkpointer({ file: join(dir, 'none.json'), state, ingestor, receiver: null, timer: noTimer, logger: silentLogger }).restore(), 'missing');
   });
 });
 

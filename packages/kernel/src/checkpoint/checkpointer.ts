@@ -1,8 +1,8 @@
 import type { Cancel, Logger, Timer } from '@evcam/camera-api';
+import type { Checkpointer as CheckpointerService, State } from '../container/services.js';
 import type { Ingestor } from '../ingest/ingestor.js';
-import type { CeleryState } from '../state/state.js';
 import type { GuardCut } from './redelivery.js';
-import { IncompatibleCheckpoint, restoreState, saveState } from './state-codec.js';
+import { IncompatibleCheckpoint } from './state-codec.js';
 import { CHECKPOINT_FORMAT, moveAside, readCheckpoint, writeCheckpoint, type CheckpointDocument } from './store.js';
 
 /** A receiver that acknowledges only what a checkpoint covers (AMQP no-loss mode). */
@@ -40,7 +40,19 @@ const HELD_RETRY_SECS = 0.05;
  * unacknowledged messages) to one file, atomically, and restores it at start.
  * In no-loss mode the receiver's acks wait for the checkpoint that covers them.
  */
-export class Checkpointer {
+/** What a Checkpointer is built from (the checkpoint module injects each). */
+export interface CheckpointerDeps {
+  /** The checkpoint file, absolute. */
+  file: string;
+  state: State;
+  ingestor: Ingestor;
+  /** The receiver, when it acknowledges by checkpoint (AMQP no-loss mode). */
+  receiver: CheckpointedReceiver | null;
+  timer: Timer;
+  logger: Logger;
+}
+
+export class Checkpointer implements CheckpointerService {
   readonly metrics: CheckpointMetrics = {
     writes: 0, failures: 0, deferred: 0, lastDurationMs: null, lastBytes: null, lastWrittenAt: null, restoredEvents: null,
   };
@@ -50,16 +62,16 @@ export class Checkpointer {
   private retryHeld: Cancel | null = null;
   private closed = false;
 
-  constructor(
-    readonly file: string,
-    private readonly state: CeleryState,
-    private readonly ingestor: Ingestor,
-    private readonly receiver: CheckpointedReceiver | null,
-    private readonly timer: Timer,
-    private readonly logger: Logger,
-    private readonly limits: { maxTasksInMemory: number; maxWorkersInMemory: number },
-  ) {
-    if (receiver !== null) receiver.onAckBacklog = () => { void this.write(); };
+  readonly file: string;
+  private readonly state: State;
+  private readonly ingestor: Ingestor;
+  private readonly receiver: CheckpointedReceiver | null;
+  private readonly timer: Timer;
+  private readonly logger: Logger;
+
+  constructor(deps: CheckpointerDeps) {
+    ({ file: this.file, state: this.state, ingestor: this.ingestor, receiver: this.receiver, timer: this.timer, logger: this.logger } = deps);
+    if (this.receiver !== null) this.receiver.onAckBacklog = () => { void this.write(); };
   }
 
   /** Restore the State from the file, if there is a usable one. Never throws for a bad file. */
@@ -71,7 +83,7 @@ export class Checkpointer {
     }
     if (read.kind === 'ok') {
       try {
-        restoreState(this.state, read.document.state, this.limits);
+        this.state.restore(read.document.state);
         this.ingestor.lamportClock = Math.max(this.ingestor.lamportClock, read.document.lamport);
         this.receiver?.expectRedelivered(read.document.fingerprints.filter((f) => typeof f === 'string'));
         this.metrics.restoredEvents = this.state.eventCount;
@@ -138,7 +150,7 @@ export class Checkpointer {
       writtenAt: Date.now() / 1000,
       lamport: this.ingestor.lamportClock,
       fingerprints: cut?.fingerprints ?? [],
-      state: saveState(this.state),
+      state: this.state.save(),
     };
     const json = JSON.stringify(document);
     try {

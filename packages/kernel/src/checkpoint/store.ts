@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { SavedState } from './state-codec.js';
 
@@ -64,6 +64,8 @@ export function moveAside(file: string, now = new Date()): string {
  */
 export async function writeCheckpoint(file: string, json: string): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  // The default lives in the state directory, which may not exist yet; private, as the State names hosts and arguments.
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const handle = await open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(json, 'utf8');

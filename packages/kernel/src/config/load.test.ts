@@ -81,18 +81,49 @@ describe('config: precedence and validation', () => {
     const dir = project({});
     const resolved = async (overrides: Record<string, unknown>) => ackMode((await loadConfig({ cwd: dir, env: noEnv, overrides })).config);
     assert.equal(await resolved({}), 'none', 'no named queue: nothing to ack');
-    assert.equal(await resolved({ receiver: { queue: 'q' } }), 'fold');
+    assert.equal(await resolved({ receiver: { queue: 'q' } }), 'checkpoint', 'no-loss mode checkpoints by default');
+    assert.equal(await resolved({ receiver: { queue: 'q' }, checkpoint: { enabled: false } }), 'fold');
+    assert.equal(await resolved({ receiver: { queue: 'q' }, checkpoint: false }), 'fold', 'checkpoint: false is the config form of --no-checkpoint');
     assert.equal(await resolved({ receiver: { queue: 'q' }, checkpoint: { file: 'c.json' } }), 'checkpoint');
     assert.equal(await resolved({ receiver: { queue: 'q', acks: 'none' }, checkpoint: { file: 'c.json' } }), 'none');
     assert.equal(await resolved({ receiver: { queue: 'q', acks: 'fold' }, checkpoint: { file: 'c.json' } }), 'fold');
     for (const [overrides, message] of [
       [{ receiver: { acks: 'fold' } }, /receiver\.acks: 'fold' needs a named queue/],
-      [{ receiver: { queue: 'q', acks: 'checkpoint' } }, /receiver\.acks: 'checkpoint' needs a checkpoint file/],
+      [{ receiver: { queue: 'q', acks: 'checkpoint' }, checkpoint: false }, /receiver\.acks: 'checkpoint' needs checkpoints/],
       [{ receiver: { queue: 'q', acks: 'sometimes' } }, /receiver\.acks/],
     ] as const) {
       await assert.rejects(loadConfig({ cwd: dir, env: noEnv, overrides: overrides as Record<string, unknown> }),
         (err: unknown) => EvcamError.is(err) && err.code === 'EVCAM_ERR_CONFIG_INVALID' && message.test(err.message));
     }
+  });
+
+  test('no-loss mode checkpoints to a per-queue file in the state directory; a file named wins; none without a queue', async () => {
+    const dir = project({});
+    const load = async (overrides: Record<string, unknown>, env: NodeJS.ProcessEnv = { XDG_STATE_HOME: '/srv/state' }) =>
+      (await loadConfig({ cwd: dir, env, overrides })).config.checkpoint;
+    assert.equal((await load({ receiver: { queue: 'evq' } }))?.file, '/srv/state/evcam/evq@127.0.0.1_5672.checkpoint.json');
+    assert.equal((await load({ receiver: { queue: 'evq' }, checkpoint: { file: '/tmp/c.json' } }))?.file, '/tmp/c.json');
+    assert.equal((await load({ receiver: { queue: 'evq' }, checkpoint: false }))?.file, undefined);
+    assert.equal((await load({}))?.file, undefined, 'Celery\'s transient queue: unchanged, no checkpoint');
+  });
+
+  test('ha: each node consumes its own no-loss queue <queue>.<node>, checkpointed per node; Redis keeps its pub/sub', async () => {
+    const dir = project({});
+    const env = { XDG_STATE_HOME: '/srv/state' };
+    const amqp = (await loadConfig({ cwd: dir, env, overrides: { ha: { group: 'prod', node: 'a' } } })).config;
+    assert.equal(amqp.receiver.queue, 'evcam.prod.a');
+    assert.equal(amqp.checkpoint?.file, '/srv/state/evcam/evcam.prod.a@127.0.0.1_5672.checkpoint.json');
+    assert.equal(amqp.checkpoint?.interval, amqp.freq, 'a standby takes no shutters: checkpoints every freq');
+    assert.equal(amqp.ha?.lease, 4, 'default: a killed leader is replaced within 5 s on Redis too');
+    const named = (await loadConfig({ cwd: dir, env, overrides: { receiver: { queue: 'ev' }, ha: { group: 'prod', node: 'b', lease: '4s' } } })).config;
+    assert.equal(named.receiver.queue, 'ev.b');
+    assert.equal(named.ha?.lease, 4);
+    const shared = (await loadConfig({ cwd: dir, env, overrides: { checkpoint: { file: '/srv/cp.json' }, ha: { group: 'prod', node: 'a' } } })).config;
+    assert.equal(shared.checkpoint?.file, '/srv/cp.a.json', 'two nodes configured alike on one host never share a checkpoint');
+    const redis = (await loadConfig({ cwd: dir, env, overrides: { broker: 'redis://127.0.0.1:6379/0', ha: { group: 'prod', node: 'a' } } })).config;
+    assert.equal(redis.receiver.queue, undefined);
+    await assert.rejects(loadConfig({ cwd: dir, env, overrides: { ha: { group: 'a b' } } }),
+      (err: unknown) => EvcamError.is(err) && /ha\.group/.test(err.message));
   });
 
   test('--config pointing nowhere is a clear error', async () => {

@@ -3,6 +3,7 @@ import { EvcamError, ErrorCodes } from '@evcam/camera-api';
 import { cosmiconfig } from 'cosmiconfig';
 import { TypeScriptLoader } from 'cosmiconfig-typescript-loader';
 import type { z } from 'zod';
+import { finalizeConfig } from './finalize.js';
 import { configSchema, type EvcamConfig, type ResolvedConfig } from './schema.js';
 
 export const SEARCH_PLACES = [
@@ -77,7 +78,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     throw new EvcamError(ErrorCodes.CONFIG_INVALID,
       `${filepath ?? 'config'}: ${formatIssues(parsed.error.issues)}`);
   }
-  return { config: parsed.data, filepath, configDir: filepath ? dirname(filepath) : cwd };
+  return { config: finalizeConfig(parsed.data, env), filepath, configDir: filepath ? dirname(filepath) : cwd };
 }
 
 /** Secrets may come from the environment instead of the file. */
@@ -109,8 +110,17 @@ export function mergeConfig(base: Record<string, unknown>, over: Record<string, 
   return out;
 }
 
-/** `--camera-option a.b=1` → { a: { b: 1 } }; values parse as JSON where they can. */
-export function parseCameraOptions(pairs: readonly string[]): Record<string, unknown> {
+/**
+ * A `--camera-option` value that reads as JSON (`123`, `true`, `["a"]`): both
+ * readings are kept, and the camera's optionsSchema decides (cameras/loader.ts):
+ * the JSON value where the schema accepts it, else the text as typed.
+ */
+export class CameraOptionText {
+  constructor(readonly text: string, readonly json: unknown) {}
+}
+
+/** `--camera-option a.b=1` → { a: { b: CameraOptionText('1', 1) } }; text that is not JSON stays a string. */
+export function parseCameraOptionFlags(pairs: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
@@ -121,7 +131,8 @@ export function parseCameraOptions(pairs: readonly string[]): Record<string, unk
     const text = pair.slice(eq + 1);
     let value: unknown = text;
     try {
-      value = JSON.parse(text);
+      const json: unknown = JSON.parse(text);
+      if (json !== text) value = new CameraOptionText(text, json);
     } catch { /* a plain string */ }
     let node = out;
     for (const key of keys.slice(0, -1)) {
@@ -131,6 +142,27 @@ export function parseCameraOptions(pairs: readonly string[]): Record<string, unk
     node[keys[keys.length - 1]] = value;
   }
   return out;
+}
+
+/** Options with every CameraOptionText read one way: as JSON, or (for the paths given) as the text typed. */
+export function readCameraOptions(options: unknown, asText: (path: readonly string[]) => boolean = () => false, path: string[] = []): unknown {
+  if (options instanceof CameraOptionText) return asText(path) ? options.text : options.json;
+  if (!isPlainObject(options)) return options;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) out[key] = readCameraOptions(value, asText, [...path, key]);
+  return out;
+}
+
+/** Paths of the CameraOptionText values in options. */
+export function cameraOptionTexts(options: unknown, path: string[] = []): string[][] {
+  if (options instanceof CameraOptionText) return [path];
+  if (!isPlainObject(options)) return [];
+  return Object.entries(options).flatMap(([key, value]) => cameraOptionTexts(value, [...path, key]));
+}
+
+/** `--camera-option a.b=1` → { a: { b: 1 } }; values parse as JSON where they can. */
+export function parseCameraOptions(pairs: readonly string[]): Record<string, unknown> {
+  return readCameraOptions(parseCameraOptionFlags(pairs)) as Record<string, unknown>;
 }
 
 function specName(item: unknown): unknown {

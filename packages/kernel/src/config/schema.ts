@@ -1,5 +1,7 @@
 import type { CameraClass, CameraContext, Polaroid, Rate } from '@evcam/camera-api';
+import type { ContainerModule } from 'inversify';
 import { z } from 'zod';
+import { haSchema } from '../ha/settings.js';
 
 /** A camera factory given directly in evcam.config.ts. */
 export type CameraFactory = ((ctx: CameraContext<any>) => Polaroid<any>) & { optionsSchema?: unknown; cameraName?: string };
@@ -28,6 +30,12 @@ export type ComponentSpec = string | (new (...args: any[]) => unknown);
 const isFunction = (v: unknown): boolean => typeof v === 'function';
 const cameraSpec = z.union([z.string().min(1), z.custom<CameraClass | CameraFactory>(isFunction, 'expected a camera name, path, class or factory')]);
 const componentSpec = z.union([z.string().min(1), z.custom<new (...args: any[]) => unknown>(isFunction, 'expected a name, module path or class')]);
+/** Duck-typed: a user's module may come from its own copy of inversify. */
+const isContainerModule = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && typeof (v as { load?: unknown }).load === 'function' && typeof (v as { id?: unknown }).id === 'number';
+/** A user ContainerModule: a module path (relative to the config file) or the module itself. */
+export type ModuleSpec = string | ContainerModule;
+const moduleSpec = z.union([z.string().min(1), z.custom<ContainerModule>(isContainerModule, 'expected a module path or an inversify ContainerModule')]);
 const seconds = z.number().positive();
 const rate = z.union([z.string(), z.number().nonnegative()]).nullable();
 
@@ -136,14 +144,28 @@ export const configSchema = z.strictObject({
     state: componentSpec.optional(),
     receiver: componentSpec.optional(),
   }).prefault({}),
+  /**
+   * inversify ContainerModules loaded after the kernel's own, so they can rebind
+   * any service (see docs/architecture.md, The container).
+   */
+  modules: z.array(moduleSpec).default([]),
   /** /healthz and /metrics; off unless a port is given. */
   http: z.strictObject({ port: z.number().int().nonnegative(), host: z.string().default('127.0.0.1') }).optional(),
   /** Crash recovery: the State saved to a local file (see README, Reliability). */
-  checkpoint: z.strictObject({
-    file: z.string().optional(),
-    /** Seconds between checkpoints; default: at each shutter of the first camera. */
-    interval: z.number().positive().optional(),
-  }).optional(),
+  checkpoint: z.union([
+    // `checkpoint: false` (--no-checkpoint): no-loss mode without crash recovery.
+    z.literal(false).transform(() => ({ enabled: false as boolean, file: undefined as string | undefined, interval: undefined as number | undefined })),
+    z.strictObject({
+      /** No-loss mode checkpoints by default; false turns it off (a crash then loses the State). */
+      enabled: z.boolean().default(true),
+      /** Default in no-loss mode: $XDG_STATE_HOME/evcam/<queue>.checkpoint.json (else ~/.local/state/evcam/). */
+      file: z.string().optional(),
+      /** Seconds between checkpoints; default: at each shutter of the first camera. */
+      interval: z.number().positive().optional(),
+    }),
+  ]).optional(),
+  /** High availability: kernels of one group elect a leader; only the leader's cameras write (see docs/reliability.md). */
+  ha: haSchema.optional(),
   /** Stop after this many events have been folded (Celery's capture(limit=N)). */
   limit: z.number().int().positive().optional(),
 }).superRefine((config, ctx) => {
@@ -152,8 +174,8 @@ export const configSchema = z.strictObject({
     ctx.addIssue({ code: 'custom', path: ['receiver', 'acks'],
       message: `'${acks}' needs a named queue (receiver.queue or --queue): the default queue dies with its connection, so there is nothing to ack` });
   }
-  if (acks === 'checkpoint' && config.checkpoint?.file === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['receiver', 'acks'], message: "'checkpoint' needs a checkpoint file (checkpoint.file or --checkpoint)" });
+  if (acks === 'checkpoint' && config.checkpoint?.enabled === false) {
+    ctx.addIssue({ code: 'custom', path: ['receiver', 'acks'], message: "'checkpoint' needs checkpoints: drop checkpoint: false (--no-checkpoint)" });
   }
 });
 

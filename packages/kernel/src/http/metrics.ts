@@ -1,11 +1,11 @@
-import type { Kernel } from '../kernel.js';
+import type { KernelParts } from '../container/services.js';
 import { PrometheusText, type Labels } from './prometheus.js';
 
-const byCamera = (kernel: Kernel, pick: (h: Kernel['cameras'][number]['health']) => number | null): [Labels, number][] =>
+const byCamera = (kernel: KernelParts, pick: (h: KernelParts['cameras'][number]['health']) => number | null): [Labels, number][] =>
   kernel.cameras.map((c) => [{ camera: c.name }, pick(c.health) ?? 0]);
 
 /** Everything /metrics exposes, read from the live objects at scrape time (nothing is bumped per event here). */
-export function renderMetrics(kernel: Kernel): string {
+export function renderMetrics(kernel: KernelParts): string {
   const m = kernel.ingestor.metrics;
   const receiver = kernel.receiver.health();
   const duplicates = (kernel.receiver as { duplicates?: number }).duplicates ?? 0;
@@ -47,6 +47,15 @@ export function renderMetrics(kernel: Kernel): string {
       .one('evcam_checkpoint_duration_seconds', 'gauge', 'Duration of the last checkpoint write', (cp.lastDurationMs ?? 0) / 1000)
       .one('evcam_checkpoint_bytes', 'gauge', 'Size of the last checkpoint', cp.lastBytes ?? 0)
       .one('evcam_checkpoint_last_success_timestamp_seconds', 'gauge', 'When the last checkpoint was written', cp.lastWrittenAt ?? 0);
+  }
+  const ha = kernel.ha?.health();
+  if (ha) {
+    const who = { group: ha.group, node: ha.node };
+    text.family('evcam_ha_leader', 'gauge', '1 while this kernel is the HA leader (its cameras write), 0 on standby', [[who, ha.role === 'leader' ? 1 : 0]])
+      .family('evcam_ha_epoch', 'gauge', 'Leadership epoch this kernel holds or last held (0: never led)', [[who, ha.epoch ?? 0]])
+      .family('evcam_ha_lease_age_seconds', 'gauge', 'Seconds since the leader last confirmed its lease (0 on standby)', [[who, ha.leaseAgeSecs ?? 0]])
+      .family('evcam_ha_takeovers_total', 'counter', 'Times this kernel took the lead', [[who, ha.takeovers]])
+      .family('evcam_ha_lost_total', 'counter', 'Times this kernel lost the lead without giving it up', [[who, ha.lost]]);
   }
   const mem = process.memoryUsage();
   text.one('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes', mem.rss)

@@ -1,5 +1,5 @@
 import type { FoldedEvent, Logger } from '@evcam/camera-api';
-import type { CeleryState } from '../state/state.js';
+import type { State } from '../container/services.js';
 import type { CeleryEvent } from '../state/records.js';
 import { checkEvent, decodeMessage, DecodeFailure, DEFAULT_DECODE_LIMITS, type DecodeLimits, type RawMessage } from './decode.js';
 import { IngestMetrics, type BadInputReason } from './metrics.js';
@@ -48,7 +48,7 @@ export class Ingestor {
   private eventSinks: EventSink[] | null = null;
 
   constructor(
-    private readonly state: CeleryState,
+    private readonly state: State,
     private readonly logger: Logger,
     options: Partial<IngestorOptions> = {},
   ) {

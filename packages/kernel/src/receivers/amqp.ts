@@ -28,6 +28,37 @@ function isFatalConnectError(err: unknown): boolean {
   return /ACCESS[-_]REFUSED|\b403\b|NOT[-_]ALLOWED|\b530\b|PRECONDITION[-_]FAILED|\b406\b|ENOTFOUND|certificate|CERT_|self[- ]signed/i.test(message);
 }
 
+/** How to connect to the broker of a parsed URL: credentials, vhost, heartbeat and TLS (also used by HA's leader lease). */
+export function amqpConnectOptions(u: AmqpUrl, settings: ResolvedConfig['receiver'], configDir: string):
+  { options: Options.Connect; socketOptions: Record<string, unknown> } {
+  const options: Options.Connect = {
+    protocol: u.protocol, hostname: u.hostname, port: u.port, username: u.username, password: u.password, vhost: u.vhost,
+    // receiver.heartbeat, else kombu's ?heartbeat=N in the URL, else the server's value
+    ...(settings.heartbeat !== undefined ? { heartbeat: settings.heartbeat }
+      : u.params.has('heartbeat') ? { heartbeat: Number(u.params.get('heartbeat')) } : {}),
+  };
+  const socketOptions: Record<string, unknown> = { timeout: 10_000 };
+  const tls = settings.tls;
+  if (u.protocol === 'amqps' && tls) {
+    const read = (p?: string) => (p ? readFileSync(resolve(configDir, p)) : undefined);
+    Object.assign(socketOptions, { ca: read(tls.ca), cert: read(tls.cert), key: read(tls.key),
+      servername: tls.servername ?? u.hostname, rejectUnauthorized: tls.rejectUnauthorized });
+  }
+  return { options, socketOptions };
+}
+
+/** A no-loss queue, declared and bound the same way by every kernel (HA declares its peers' queues too). */
+export async function declareNamedQueue(channel: Channel, name: string, s: ResolvedConfig['receiver']): Promise<void> {
+  const args: Record<string, unknown> = {};
+  if (s.namedQueueExpires !== null) args['x-expires'] = Math.trunc(s.namedQueueExpires * 1000);
+  if (s.maxLength !== undefined) {
+    args['x-max-length'] = s.maxLength;
+    args['x-overflow'] = s.overflow;
+  }
+  await channel.assertQueue(name, { durable: true, autoDelete: false, exclusive: false, arguments: args });
+  await channel.bindQueue(name, s.exchange, '#');
+}
+
 /**
  * Celery's EventReceiver on RabbitMQ (amqplib). Default mode is exactly Celery's
  * queue: celeryev.<uuid4>, auto-delete, message TTL 5 s, expires 60 s, bound with
@@ -193,19 +224,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
   private async connectOnce(): Promise<void> {
     if (this.stopping) throw new AbortError('stopping');
     const u = this.url;
-    const options: Options.Connect = {
-      protocol: u.protocol, hostname: u.hostname, port: u.port, username: u.username, password: u.password, vhost: u.vhost,
-      // receiver.heartbeat, else kombu's ?heartbeat=N in the URL, else the server's value
-      ...(this.settings.heartbeat !== undefined ? { heartbeat: this.settings.heartbeat }
-        : u.params.has('heartbeat') ? { heartbeat: Number(u.params.get('heartbeat')) } : {}),
-    };
-    const socketOptions: Record<string, unknown> = { timeout: 10_000 };
-    const tls = this.settings.tls;
-    if (u.protocol === 'amqps' && tls) {
-      const read = (p?: string) => (p ? readFileSync(resolve(this.configDir, p)) : undefined);
-      Object.assign(socketOptions, { ca: read(tls.ca), cert: read(tls.cert), key: read(tls.key),
-        servername: tls.servername ?? u.hostname, rejectUnauthorized: tls.rejectUnauthorized });
-    }
+    const { options, socketOptions } = amqpConnectOptions(u, this.settings, this.configDir);
     const connection = await amqp.connect(options, socketOptions);
     let onClose!: () => void;
     this.closed = new Promise<void>((resolveClosed) => { onClose = resolveClosed; });
@@ -257,13 +276,9 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     await channel.assertExchange(s.exchange, 'topic', { durable: true, autoDelete: false, internal: false });
     const args: Record<string, unknown> = {};
     if (this.noLoss) {
-      if (s.namedQueueExpires !== null) args['x-expires'] = Math.trunc(s.namedQueueExpires * 1000);
-      if (s.maxLength !== undefined) {
-        args['x-max-length'] = s.maxLength;
-        args['x-overflow'] = s.overflow;
-      }
-      await channel.assertQueue(this.queueName, { durable: true, autoDelete: false, exclusive: false, arguments: args });
+      await declareNamedQueue(channel, this.queueName, s);
       if (this.acks !== 'none') await channel.prefetch(s.prefetch); // no_ack consumers get no window
+      return;
     } else {
       if (s.queueTtl !== null) args['x-message-ttl'] = Math.trunc(s.queueTtl * 1000);
       if (s.queueExpires !== null) args['x-expires'] = Math.trunc(s.queueExpires * 1000);

@@ -131,7 +131,8 @@ export class RedisReceiver implements Receiver {
     outcome.resolve();
   }
 
-  private clientOptions(): RedisOptions {
+  /** Connection options from the broker URL and receiver settings (TLS, socket, Sentinel); HA's leader lease connects alike. */
+  clientOptions(): RedisOptions {
     const u = this.url;
     const r = this.settings.redis;
     const { minDelay, maxDelay } = this.settings.reconnect;

@@ -1,4 +1,6 @@
 import { READY_STATES, SNAPSHOT_SCHEMA, type Logger, type Snapshot, type TaskSnapshot, type TakenSnapshot, type WorkerSnapshot } from '@evcam/camera-api';
+import { restoreState, saveState, type SavedState } from '../checkpoint/state-codec.js';
+import type { State } from '../container/services.js';
 import { TaskRecord, WorkerRecord, type CeleryEvent } from './records.js';
 
 export interface StateLimits {
@@ -19,7 +21,7 @@ const HEARTBEAT_DRIFT_MAX = 16;
  * tasks_by_type/worker indexes (they only serve queries cameras don't make),
  * and evicted tasks are purged at once instead of when garbage-collected.
  */
-export class CeleryState {
+export class CeleryState implements State {
   /** LRU maps in Celery's order: insertion order, bumped by parent lookups. */
   readonly tasks = new Map<string, TaskRecord>();
   readonly workers = new Map<string, WorkerRecord>();
@@ -241,5 +243,15 @@ export class CeleryState {
       workers, tasks, changed: { workers: changedWorkers, tasks: changedTasks },
     };
     return { snapshot, cut: this.position };
+  }
+
+  /** The State as a checkpoint carries it (checkpoint/state-codec.ts). */
+  save(): SavedState {
+    return saveState(this);
+  }
+
+  /** Refill this empty State from a checkpoint, within this State's limits. */
+  restore(saved: SavedState): void {
+    restoreState(this, saved, this.limits);
   }
 }
