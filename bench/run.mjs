@@ -3,7 +3,7 @@
 // publisher never shares one with what it feeds. Prints a markdown table and
 // writes bench/results/latest.json. Knobs (env): EVCAM_BENCH_RUNS (5),
 // EVCAM_BENCH_MESSAGES (ingest messages per run, 200000), EVCAM_BENCH_MEMORY_RUNS (1),
-// EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory,sql,scale; all by default),
+// EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory,sql,scale,prometheus; all by default),
 // EVCAM_BENCH_SQL_ROWS (tasks rows for the SQL query timings, 1000000).
 // The scale part (bench/scale.mjs) takes EVCAM_BENCH_SCALE_TASKS (1000000), EVCAM_BENCH_SCALE_CELERY
 // (true) and EVCAM_BENCH_SCALE_RUNS (1).
@@ -21,7 +21,7 @@ import { TARGETS, judge, table } from './lib/report.mjs';
 const RUNS = Number(process.env.EVCAM_BENCH_RUNS ?? 5);
 const INGEST_MESSAGES = Number(process.env.EVCAM_BENCH_MESSAGES ?? 200_000);
 const MEMORY_RUNS = Number(process.env.EVCAM_BENCH_MEMORY_RUNS ?? 1);
-const ALL_PARTS = ['fold', 'shutter', 'ingest', 'memory', 'sql', 'scale'];
+const ALL_PARTS = ['fold', 'shutter', 'ingest', 'memory', 'sql', 'scale', 'prometheus'];
 const PARTS = new Set((process.env.EVCAM_BENCH_ONLY ?? ALL_PARTS.join(',')).split(',').map((p) => p.trim()));
 const NULL_CAMERA = join(ROOT, 'bench/lib/null-camera.mjs');
 
@@ -181,6 +181,10 @@ try {
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench/results/scale.json'), `${JSON.stringify({ when: results.when, machine: results.machine, scale: results.scale }, null, 2)}\n`);
   }
+  if (PARTS.has('prometheus')) {
+    log('prometheus: CPU the camera adds per event; scrape at 1,000 task names x 50 workers');
+    results.prometheus = await runNode('bench/prometheus.mjs', ['--json'], { nodeArgs: ['--max-old-space-size=4096'], timeoutMs: 900_000 });
+  }
   const { ingest, memory } = PARTS.has('ingest') || PARTS.has('memory') ? await brokerBenches() : { ingest: [], memory: [] };
   if (ingest.length > 0) {
     results.ingest = {
@@ -215,7 +219,9 @@ try {
   // A partial run (EVCAM_BENCH_ONLY) prints its table but leaves the full results alone.
   if (ALL_PARTS.every((p) => PARTS.has(p))) writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${table(results)}\n`);
-  process.exitCode = results.verdicts.every((v) => v.pass) ? 0 : 1;
+  if (results.prometheus) process.stdout.write(`\n${results.prometheus.table}\n`);
+  const promPass = !results.prometheus || results.prometheus.rows.every((r) => r[3] === 'PASS');
+  process.exitCode = results.verdicts.every((v) => v.pass) && promPass ? 0 : 1;
 } finally {
   rmSync(workDir, { recursive: true, force: true });
 }

@@ -82,6 +82,12 @@ export abstract class Polaroid<O = Record<string, unknown>> {
    */
   onEvent?(event: FoldedEvent): void;
 
+  /**
+   * Optional: what the camera adds to its entry on the kernel's /healthz (as `details`);
+   * `status: 'degraded'` in it makes the whole document degraded. Called per request: keep it cheap.
+   */
+  healthDetails?(): Record<string, unknown>;
+
   /** Every cleanupFreq seconds: expire old history. */
   onCleanup(): void | Promise<void> {}
 

@@ -10,11 +10,21 @@ export interface HttpEndpoint {
   close(): Promise<void>;
 }
 
+/** A camera's own health details (its optional healthDetails()); a throw is reported, never rethrown. */
+function cameraDetails(camera: { healthDetails?(): Record<string, unknown> }): { details?: Record<string, unknown> } {
+  if (typeof camera.healthDetails !== 'function') return {};
+  try {
+    return { details: camera.healthDetails() };
+  } catch (err) {
+    return { details: { status: 'degraded', error: (err as Error)?.message ?? String(err) } };
+  }
+}
+
 /** /healthz as JSON: overall status, receiver, every camera, State sizes, checkpoint. */
 export function healthDocument(kernel: KernelParts): { status: 'ok' | 'degraded'; [key: string]: unknown } {
   const receiver = kernel.receiver.health();
-  const cameras = kernel.cameras.map((c) => ({ name: c.name, source: c.source, ...c.health }));
-  const degraded = !receiver.connected || cameras.some((c) => c.status !== 'ok');
+  const cameras = kernel.cameras.map((c) => ({ name: c.name, source: c.source, ...c.health, ...cameraDetails(c.camera) }));
+  const degraded = !receiver.connected || cameras.some((c) => c.status !== 'ok' || c.details?.status === 'degraded');
   return {
     status: degraded ? 'degraded' : 'ok',
     receiver,

@@ -19,6 +19,7 @@ export const BUILTIN_CAMERAS: Readonly<Record<string, string>> = {
   elasticsearch: '@evcam/camera-elasticsearch',
   postgres: '@evcam/camera-postgres', sqlite: '@evcam/camera-sqlite',
   web: '@evcam/camera-web',
+  prometheus: '@evcam/camera-prometheus',
 };
 
 /** A camera ready to be constructed: what the loader found plus its validated options. */
