@@ -8,19 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  celeryClient, readHistory, type CeleryOp, startWorker, waitForLatest, waitUntil, type Snapshot, type SnapshotTask, type WorkerRun,
+  celeryClient, type CeleryOp, startWorker, waitForLatest, waitUntil, type Snapshot, type SnapshotTask, type WorkerRun,
 } from './helpers/celery.js';
 import { startKernel, type KernelRun } from './helpers/kernel-process.js';
 import { createVhost, listQueues } from './helpers/rabbit.js';
+import { storedTaskVersions } from './helpers/stored.js';
 
 const READY = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
-/** Every state a task went through across all shutters, deduplicated in order. */
-function statesSeen(dir: string, uuid: string): string[] {
+/** Every state a task went through across all stored shutters (keyframes and deltas), deduplicated in order. */
+async function statesSeen(dir: string, uuid: string): Promise<string[]> {
   const seen: string[] = [];
-  for (const s of readHistory(dir)) {
-    const state = s.tasks[uuid]?.state;
-    if (state !== undefined && seen.at(-1) !== state) seen.push(state);
+  for (const version of await storedTaskVersions(dir, uuid)) {
+    if (seen.at(-1) !== version.state) seen.push(version.state);
   }
   return seen;
 }
@@ -106,7 +106,7 @@ describe('real Celery worker end to end', () => {
     const retried = task(s, flakyOk);
     assert.deepEqual({ state: retried.state, result: retried.result, retries: retried.retries }, { state: 'SUCCESS', result: "'ok after 1 retries'", retries: 1 });
     assert.equal(typeof retried.retried, 'number');
-    const path = statesSeen(dir, flakyOk);
+    const path = (await statesSeen(dir, flakyOk));
     assert.ok(path.indexOf('RETRY') >= 0 && path.indexOf('RETRY') < path.indexOf('SUCCESS'), `RETRY before SUCCESS: ${path.join(' > ')}`);
     // More failures than max_retries (2): the last attempt raises the original exception.
     const exhausted = task(s, flakyFail);
@@ -128,7 +128,7 @@ describe('real Celery worker end to end', () => {
     assert.equal(later.result, '42');
     assert.equal(typeof later.eta, 'string');
     assert.ok((later.started as number) >= Date.parse(String(later.eta)) / 1000 - 0.05, `started ${later.started} after eta ${later.eta}`);
-    assert.ok(statesSeen(dir, eta).includes('RECEIVED'), 'an ETA task waits as RECEIVED');
+    assert.ok((await statesSeen(dir, eta)).includes('RECEIVED'), 'an ETA task waits as RECEIVED');
 
     // Revoked before it started: never STARTED.
     const revoked = task(s, revokeMe);

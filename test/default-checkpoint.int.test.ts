@@ -43,7 +43,7 @@ describe('default checkpoint in no-loss mode (real kernel processes, real Rabbit
       chunk: 100, pauseMs: 20,
       afterChunk: async (_i, sent) => {
         if (killedAt > 0 || sent < stream.length / 2) return;
-        await waitUntil(() => existsSync(checkpoint) && (readLatest(latest)?.event_count ?? 0) > 0, 30_000, 'a shutter and a default checkpoint');
+        await waitUntil(async () => existsSync(checkpoint) && ((await readLatest(latest))?.event_count ?? 0) > 0, 30_000, 'a shutter and a default checkpoint');
         first.child.kill('SIGKILL');
         killedAt = sent;
       },
@@ -55,7 +55,7 @@ describe('default checkpoint in no-loss mode (real kernel processes, real Rabbit
     await second.waitFor('restored the State from the checkpoint');
     const expected = goldenWithCustom(withoutLiveFields(readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json'))), custom);
     await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-defcp')?.messages === 0, 30_000, 'every message acked');
-    await waitUntil(() => (readLatest(latest)?.event_count ?? 0) >= expected.event_count, 30_000, `${expected.event_count} events in latest.json`);
+    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) >= expected.event_count, 30_000, `${expected.event_count} events in latest.json`);
     assert.equal(await second.stop('SIGTERM'), 0, second.stderr());
     const diffs = diffAgainstGolden(withoutLiveFields(readJson<Golden>(latest)), expected);
     assert.equal(diffs.length, 0, formatDiffs(diffs));

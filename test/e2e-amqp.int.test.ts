@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { waitUntil } from '@evcam/camera-testkit';
 import { diffAgainstGolden, formatDiffs, readJson, type Golden } from './helpers/golden.js';
 import { startKernel } from './helpers/kernel-process.js';
+import { storedState } from './helpers/stored.js';
 import { fixture } from './helpers/paths.js';
 import { createVhost, listQueues, publishCaptured, type CapturedMessage } from './helpers/rabbit.js';
 
@@ -29,7 +30,7 @@ describe('evcam-kernel against the real RabbitMQ', () => {
       assert.match(queues[0].name, /^celeryev\.[0-9a-f-]{36}$/);
       await publishCaptured(vhost.url, capture());
       const latest = join(dir, 'latest.json');
-      await waitUntil(() => existsSync(latest) && readJson<Golden>(latest).event_count === 1020, 'all 1020 events in latest.json', { timeoutMs: 30_000 });
+      await waitUntil(async () => (await storedState<Golden>(dir))?.event_count === 1020, 'all 1020 events stored', { timeoutMs: 30_000 });
       assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr());
       const ours = readJson<Golden & { schema: string; seq: number }>(latest);
       const golden = readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json'));
@@ -40,8 +41,10 @@ describe('evcam-kernel against the real RabbitMQ', () => {
       assert.equal(diffs.length, 0, formatDiffs(diffs));
       const states = Object.values(ours.tasks).map((t) => t.state);
       assert.equal(states.filter((s) => s === 'SUCCESS').length, Object.values(golden.tasks).filter((t) => t.state === 'SUCCESS').length);
-      const history = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'latest.json');
-      assert.ok(history.length >= 2, 'one history file per shutter');
+      // Keyframes (the first shutter's and the final one) with the shutters between them as deltas.
+      const keyframes = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'latest.json');
+      assert.ok(keyframes.length >= 2, `a first and a final keyframe: ${keyframes}`);
+      assert.ok(readdirSync(dir).some((f) => f.endsWith('.deltas.jsonl')), 'shutters between keyframes stored as deltas');
       assert.match(kernel.stdout(), /-> evcam: Taking snapshots with file \(every 0\.2 secs\.\)/);
     } finally {
       await kernel.stop('SIGKILL');

@@ -150,7 +150,7 @@ describe('hostile input', () => {
       assert.ok(maxRss > 0 && maxRss < 400 * 1024 * 1024, `RSS stayed bounded (max ${(maxRss / 2 ** 20).toFixed(0)} MiB)`);
       await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-fuzz')?.messages === 0, 10_000, 'every message acked');
       assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr().slice(-3000));
-      const ours = withoutLiveFields(readLatest(join(dir, 'latest.json')) as Golden);
+      const ours = withoutLiveFields((await readLatest(join(dir, 'latest.json'))) as Golden);
       const diffs = diffAgainstGolden(ours, withoutLiveFields(readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json'))));
       assert.equal(diffs.length, 0, formatDiffs(diffs));
       assert.match(kernel.stderr(), /refusing event messages that are not JSON \(pickle and other serializers are never deserialized\)/);

@@ -83,7 +83,7 @@ describe('high availability (two kernel processes, one group)', () => {
     });
     assert.ok(killed);
     const expected = goldenWithCustom(golden('rabbitmq-5.2.6.golden.json'), custom);
-    await waitUntil(() => (readLatest(b.latest)?.event_count ?? 0) >= expected.event_count, 30_000, `${expected.event_count} events in b's latest.json`);
+    await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, 30_000, `${expected.event_count} events in b's latest.json`);
     assertEqualsGolden(b.latest, expected);
     const hb = await healthz(b.port);
     assert.equal(hb.state.eventCount, expected.event_count, 'event_count = valid events published, custom ones included');
@@ -110,7 +110,7 @@ describe('high availability (two kernel processes, one group)', () => {
     assert.equal(await b.run.stop('SIGTERM'), 0, b.run.stderr());
     await waitUntil(async () => (await role(again)) === 'leader', 10_000, 'a leads again');
     await waitUntil(() => recorded(log).slice(linesBefore).some((l) => l.node === 'a'), 10_000, 'a shutter by the restarted node');
-    await waitUntil(() => (readLatest(again.latest)?.seq ?? 0) >= 1 && readLatest(again.latest)!.event_count === expected.event_count, 10_000, 'a wrote its State');
+    await waitUntil(async () => ((await readLatest(again.latest))?.seq ?? 0) >= 1 && (await readLatest(again.latest))!.event_count === expected.event_count, 10_000, 'a wrote its State');
     assertEqualsGolden(again.latest, expected);
     assert.equal(await again.run.stop('SIGTERM'), 0);
   });
@@ -149,7 +149,7 @@ describe('high availability (two kernel processes, one group)', () => {
     const epochs = lines.filter((l) => l.node === 'b').map((l) => l.epoch!);
     assert.ok(epochs.every((e) => e > lines.find((l) => l.node === 'a')!.epoch!), 'the new leader\'s snapshots carry a higher epoch');
     const expected = golden('rabbitmq-5.2.6.golden.json');
-    await waitUntil(() => (readLatest(b.latest)?.event_count ?? 0) >= expected.event_count, 30_000, 'b folded everything');
+    await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, 30_000, 'b folded everything');
     assertEqualsGolden(b.latest, expected);
     await waitUntil(async () => (await healthz(a.port)).state.eventCount === expected.event_count, 30_000, 'the old leader folded everything too');
     for (const n of [a, b]) assert.equal(await n.run.stop('SIGTERM'), 0, n.run.stderr());
@@ -169,12 +169,12 @@ describe('high availability (two kernel processes, one group)', () => {
     await publishSteadily(vhost.url, stream.slice(half), { chunk: 50, pauseMs: 10 });
     const expected = goldenWithCustom(golden('rabbitmq-5.2.6.golden.json'), 5);
     await waitUntil(async () => (await healthz(b.port)).state.eventCount === expected.event_count, 30_000, 'the late standby folded everything');
-    await waitUntil(() => readLatest(a.latest)?.event_count === expected.event_count, 30_000, 'the leader wrote everything');
+    await waitUntil(async () => (await readLatest(a.latest))?.event_count === expected.event_count, 30_000, 'the leader wrote everything');
     assertEqualsGolden(a.latest, expected);
     assert.ok(recorded(log).every((l) => l.node === 'a'), 'the standby wrote nothing');
     // Its State, written once it leads, is the leader's.
     assert.equal(await a.run.stop('SIGTERM'), 0, a.run.stderr());
-    await waitUntil(() => readLatest(b.latest)?.event_count === expected.event_count, 10_000, 'b leads and writes');
+    await waitUntil(async () => (await readLatest(b.latest))?.event_count === expected.event_count, 10_000, 'b leads and writes');
     assertEqualsGolden(b.latest, expected);
     assert.equal(await b.run.stop('SIGTERM'), 0, b.run.stderr());
   });
@@ -252,7 +252,7 @@ describe('high availability (two kernel processes, one group)', () => {
         }
       }
       const expected = golden('redis-5.2.6.golden.json');
-      await waitUntil(() => (readLatest(b.latest)?.event_count ?? 0) >= expected.event_count, 30_000, `${expected.event_count} events in b's latest.json`);
+      await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, 30_000, `${expected.event_count} events in b's latest.json`);
       assertEqualsGolden(b.latest, expected);
       const shutters = recorded(log);
       assert.ok(shutters.slice(0, linesAtKill).every((l) => l.node === 'a'), 'the standby wrote nothing while a led');

@@ -37,7 +37,7 @@ describe('health endpoints', () => {
     ];
     await publishCaptured(vhost.url, [...messages, ...bad]);
     const golden = readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json'));
-    await waitUntil(() => readLatest(join(dir, 'latest.json'))?.event_count === golden.event_count, 30_000, 'all events stored');
+    await waitUntil(async () => (await readLatest(join(dir, 'latest.json')))?.event_count === golden.event_count, 30_000, 'all events stored');
 
     // The broker drops our connection: the kernel reconnects and counts it.
     execFileSync('rabbitmqctl', ['-q', 'close_all_connections', '--vhost', vhost.vhost, 'health test'], { stdio: 'ignore' });

@@ -71,7 +71,7 @@ describe('no-loss mode (--queue NAME)', () => {
       const code = await kernel.exited;
       clearTimeout(timer);
       assert.equal(code, 0, kernel.stderr());
-      const s = readLatest(dir)!;
+      const s = (await readLatest(dir))!;
       assert.equal(s.event_count, K, 'every event published while the kernel was stopped, nothing more');
       assert.equal(s.task_count, tasks);
       assert.deepEqual(ids.filter((id) => s.tasks[id]?.state !== 'SUCCESS'), []);

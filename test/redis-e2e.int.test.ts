@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { waitUntil } from '@evcam/camera-testkit';
 import { diffAgainstGolden, formatDiffs, readJson, type Golden } from './helpers/golden.js';
 import { runKernel, startKernel } from './helpers/kernel-process.js';
+import { storedState } from './helpers/stored.js';
 import { fixture } from './helpers/paths.js';
 import { ensureRedis } from './helpers/redis.js';
 
@@ -35,13 +36,9 @@ async function republish(lines: RedisCaptureLine[], db: number): Promise<void> {
   }
 }
 
-const latestHas = (file: string, events: number) => (): boolean => {
-  try {
-    return existsSync(file) && readJson<Golden>(file).event_count === events;
-  } catch {
-    return false; // caught mid-rename
-  }
-};
+/** The file camera has stored exactly `events` events (keyframe + deltas in latest.json's directory). */
+const latestHas = (file: string, events: number) => async (): Promise<boolean> =>
+  (await storedState<Golden>(dirname(file)))?.event_count === events;
 
 /** Live, heartbeats are our receive times and liveness is judged at "now", not at the capture's end: compare the rest. */
 function withoutLiveness(g: Golden): Golden {

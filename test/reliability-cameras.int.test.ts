@@ -54,7 +54,7 @@ describe('camera outage', () => {
     await publishCaptured(vhost.url, captured());
     const expected = readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json')).event_count;
     const latest = join(dir, 'snapshots', 'latest.json');
-    await waitUntil(() => readLatest(latest)?.event_count === expected, 30_000, 'the file camera to store every event');
+    await waitUntil(async () => (await readLatest(latest))?.event_count === expected, 30_000, 'the file camera to store every event');
     // Let the misbehaving cameras fail a few times with capped backoff (0.5 s).
     await waitUntil(async () => {
       const cams = (await healthz(port)).cameras as { name: string; failures: number; timeouts: number; superseded: number }[];
@@ -102,7 +102,7 @@ describe('camera outage', () => {
     await waitForHttp(run, port);
     assert.match(run.stderr(), /camera backend is not available; the other cameras and ingestion carry on, retrying/);
     await publishCaptured(vhost.url, captured().slice(0, 100));
-    await waitUntil(() => (readLatest(join(dir, 'snapshots', 'latest.json'))?.event_count ?? 0) > 0, 20_000, 'the file camera to store');
+    await waitUntil(async () => ((await readLatest(join(dir, 'snapshots', 'latest.json')))?.event_count ?? 0) > 0, 20_000, 'the file camera to store');
     assert.equal(await run.stop('SIGTERM'), 0, run.stderr().slice(-3000));
   });
 });

@@ -42,7 +42,7 @@ describe('restart recovery (real kernel processes, real RabbitMQ, kill -9)', () 
     const first = kernel(dir, 'evcam-restart-a', ['-F', '0.2']);
     await first.waitFor('consuming Celery events');
     await publishCaptured(vhost.url, messages.slice(0, 400));
-    await waitUntil(() => (readLatest(latest)?.event_count ?? 0) > 0 && existsSync(join(dir, 'checkpoint.json')), 30_000, 'a shutter and a checkpoint');
+    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) > 0 && existsSync(join(dir, 'checkpoint.json')), 30_000, 'a shutter and a checkpoint');
     first.child.kill('SIGKILL');
     assert.equal(await first.exited, null, 'killed, not exited');
     await publishCaptured(vhost.url, messages.slice(400));
@@ -50,7 +50,7 @@ describe('restart recovery (real kernel processes, real RabbitMQ, kill -9)', () 
     const second = kernel(dir, 'evcam-restart-a', ['-F', '0.2']);
     await second.waitFor('restored the State from the checkpoint');
     const expected = golden().event_count;
-    await waitUntil(() => (readLatest(latest)?.event_count ?? 0) >= expected, 30_000, `${expected} events in latest.json`);
+    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) >= expected, 30_000, `${expected} events in latest.json`);
     await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-restart-a')?.messages === 0, 10_000, 'every message acked');
     assert.equal(await second.stop('SIGTERM'), 0, second.stderr());
     assertGolden(latest);
@@ -76,7 +76,7 @@ describe('restart recovery (real kernel processes, real RabbitMQ, kill -9)', () 
     await second.waitFor('consuming Celery events');
     await publishCaptured(vhost.url, messages.slice(300));
     const expected = golden().event_count;
-    await waitUntil(() => (readLatest(latest)?.event_count ?? 0) >= expected, 30_000, `${expected} events in latest.json`);
+    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) >= expected, 30_000, `${expected} events in latest.json`);
     await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-restart-b')?.messages === 0, 10_000, 'every message acked');
     const metrics = await scrape(port);
     assert.equal(metrics.get('evcam_duplicate_messages_total'), 300, `each redelivered message recognised once:\n${second.stderr().slice(0, 3000)}`);

@@ -36,7 +36,7 @@ describe('shutdown', () => {
       assert.equal(listQueues(vhost.vhost).find((q) => q.name === queue)?.messages, messages.length, 'nothing acked before a checkpoint');
       assert.equal(await run.stop(signal), 0, run.stderr().slice(-3000));
       const expected = readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json')).event_count;
-      assert.equal(readLatest(join(dir, 'snapshots', 'latest.json'))?.event_count, expected, 'the final shutter was stored');
+      assert.equal((await readLatest(join(dir, 'snapshots', 'latest.json')))?.event_count, expected, 'the final shutter was stored');
       assert.equal(readJson<{ state: { eventCount: number } }>(join(dir, 'cp.json')).state.eventCount, expected, 'the final checkpoint');
       const q = listQueues(vhost.vhost).find((x) => x.name === queue);
       assert.deepEqual([q?.messages, q?.consumers], [0, 0], 'acked by the final checkpoint, consumer gone');

@@ -59,7 +59,7 @@ describe('secrets and files', () => {
     running.push(run);
     await waitForHttp(run, port);
     await publishCaptured(vhost.url, captured().slice(0, 200));
-    await waitUntil(() => (readLatest(join(dir, 'snapshots', 'latest.json'))?.event_count ?? 0) > 0, 20_000, 'a stored shutter');
+    await waitUntil(async () => ((await readLatest(join(dir, 'snapshots', 'latest.json')))?.event_count ?? 0) > 0, 20_000, 'a stored shutter');
     await new Promise((r) => setTimeout(r, 2500)); // a few failed attempts and retries of both backends
     await fetch(`http://127.0.0.1:${port}/healthz`);
     await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -109,9 +109,9 @@ describe('secrets and files', () => {
         body: JSON.stringify({ type: 'worker-heartbeat', hostname: name, timestamp: now, freq: 2, clock: 100 + i }) },
     ]);
     await publishCaptured(vhost.url, messages);
-    await waitUntil(() => (readLatest(join(dir, 'latest.json'))?.event_count ?? 0) === messages.length, 20_000, 'the nasty events stored');
+    await waitUntil(async () => ((await readLatest(join(dir, 'latest.json')))?.event_count ?? 0) === messages.length, 20_000, 'the nasty events stored');
     assert.equal(await run.stop('SIGTERM'), 0);
-    const latest = readLatest(join(dir, 'latest.json'));
+    const latest = (await readLatest(join(dir, 'latest.json')));
     assert.ok(latest && Object.keys(latest.workers).includes('../../../evil'), 'the names are kept as data');
     const files = walk(root);
     const outside = files.filter((f) => !f.startsWith(join('a', 'b', 'snapshots') + '/'));

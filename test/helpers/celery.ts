@@ -1,6 +1,7 @@
 // Real Celery for end-to-end tests: start/stop workers of test/celery/tasks.py (Debian's
 // python3-celery, only as /usr/bin/python3), send tasks through a small Python client,
 // and read what the kernel's file camera stored.
+import { storedState } from './stored.js';
 import { waitUntil as waitFor } from '@evcam/camera-testkit';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -78,30 +79,20 @@ export interface Snapshot {
   tasks: Record<string, SnapshotTask>; workers: Record<string, SnapshotWorker>;
 }
 
-/** latest.json of the file camera, or null before the first shutter. */
-export function readLatest(dir: string): Snapshot | null {
-  const path = join(dir, 'latest.json');
-  if (!existsSync(path)) return null;
-  return JSON.parse(readFileSync(path, 'utf8')) as Snapshot;
+/** The State the file camera has stored (keyframe + deltas), or null before the first shutter. */
+export function readLatest(dir: string): Promise<Snapshot | null> {
+  return storedState<Snapshot>(dir);
 }
 
-/** Every history snapshot the file camera wrote, oldest first. */
-export function readHistory(dir: string): Snapshot[] {
-  return readdirSync(dir).filter((f) => /^\d{4}-.*\.json$/.test(f)).sort()
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Snapshot);
-}
-
-/** Poll latest.json until `check` holds; returns that snapshot. */
+/** Poll the stored State until `check` holds; returns that snapshot. */
 export async function waitForLatest(dir: string, check: (s: Snapshot) => boolean, what: string, timeoutMs = 60_000): Promise<Snapshot> {
   const started = Date.now();
   let last: Snapshot | null = null;
   for (;;) {
-    try {
-      last = readLatest(dir);
-    } catch { /* mid-rename on some filesystems: read again */ }
+    last = await readLatest(dir);
     if (last !== null && check(last)) return last;
     if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; latest.json: ${JSON.stringify(last)?.slice(0, 3000)}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stored State: ${JSON.stringify(last)?.slice(0, 3000)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

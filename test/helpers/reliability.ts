@@ -1,4 +1,6 @@
 // Shared bits of the reliability, fuzz, health and secrets tests.
+import { dirname } from 'node:path';
+import { storedState } from './stored.js';
 import { waitUntil as waitFor } from '@evcam/camera-testkit';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,10 +19,10 @@ export function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: nu
   return waitFor(check, what, { timeoutMs });
 }
 
-/** latest.json if it is there and whole. */
-export function readLatest(path: string): (Golden & { seq: number; changed: unknown }) | null {
-  if (!existsSync(path)) return null;
-  try { return JSON.parse(readFileSync(path, 'utf8')) as Golden & { seq: number; changed: unknown }; } catch { return null; }
+/** The State the file camera stored (keyframe + deltas), or null before its first shutter. */
+export function readLatest(path: string): Promise<(Golden & { seq: number; changed: unknown }) | null> {
+  // `path` names the file camera's latest.json; the State is its directory's keyframe plus deltas.
+  return storedState(dirname(path));
 }
 
 /** Live, heartbeats are our receive times and liveness is judged now: compare everything else. */
