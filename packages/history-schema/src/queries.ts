@@ -60,12 +60,15 @@ WHERE state = 'SUCCESS' AND succeeded >= ${p(1, 'since')} AND runtime IS NOT NUL
 GROUP BY name
 ORDER BY name`
         // SQLite has no percentile_disc: the same nearest rank, ceil(0.95 n), with window functions.
+        // Both windows share one sort (by name, runtime): a separate PARTITION BY name for the
+        // count costs a second temp B-tree (EXPLAIN QUERY PLAN), about a third of the query.
         : `WITH ranked AS (
   SELECT name, runtime,
-         row_number() OVER (PARTITION BY name ORDER BY runtime) AS rn,
-         count(*) OVER (PARTITION BY name) AS n
+         row_number() OVER w AS rn,
+         count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
   FROM ${t.tasks}
   WHERE state = 'SUCCESS' AND succeeded >= ${p(1, 'since')} AND runtime IS NOT NULL
+  WINDOW w AS (PARTITION BY name ORDER BY runtime)
 )
 SELECT name, n AS tasks, runtime AS p95_runtime
 FROM ranked

@@ -1,6 +1,6 @@
 import { EvcamError, ErrorCodes, Polaroid, type CameraContext, type ShutterContext, type Snapshot } from '@evcam/camera-api';
 import {
-  longestRetention, retentionRules, shutterRows, tableNames, TextCleaner,
+  changedTasks, longestRetention, retentionRules, tableNames, TextCleaner, workerToRow,
 } from '@evcam/history-schema';
 import { redactUrl } from '@evcam/options';
 import pg from 'pg';
@@ -8,6 +8,7 @@ import { toEvcamError } from './errors.js';
 import { migrate } from './migrate.js';
 import { optionsSchema, redactOptions, type PostgresCameraOptions } from './options.js';
 import { statements, type Statements } from './statements.js';
+import { tasksJson } from './task-json.js';
 
 export interface PostgresCameraStats {
   /** Shutters committed. */
@@ -75,7 +76,9 @@ export class PostgresCamera extends Polaroid<PostgresCameraOptions> {
     const epoch = snapshot.epoch;
     if (epoch !== undefined && epoch < this.fencedBy) throw this.fenced(epoch, this.fencedBy);
     signal.throwIfAborted();
-    const rows = shutterRows(snapshot, { seq: 0, takenAt: snapshot.taken_at }, this.cleaner, this.writtenAlive);
+    const changed = changedTasks(snapshot, this.writtenAlive);
+    const rows = { tasks: changed.tasks, workers: changed.workers.map((w) => workerToRow(w, { seq: 0, takenAt: snapshot.taken_at }, this.cleaner)) };
+    const tasks = rows.tasks.length > 0 ? tasksJson(rows.tasks, this.cleaner) : '';
     const replaced = this.cleaner.take();
     let client: pg.PoolClient;
     try {
@@ -104,9 +107,9 @@ export class PostgresCamera extends Polaroid<PostgresCameraOptions> {
         epoch ?? null, snapshot.seq, Date.now() / 1000, replaced,
       ]);
       const seq = Number(shutter.rows[0]!.seq);
-      // The row objects' `seq` (0) is ignored: $2 carries the shutter's.
-      if (rows.tasks.length > 0) await client.query(this.sql.upsertTasks.sql, [JSON.stringify(rows.tasks), seq]);
-      if (rows.workers.length > 0) await client.query(this.sql.upsertWorkers.sql, [JSON.stringify(rows.workers), seq]);
+      // seq and taken_at are scalars ($2, $3): the worker rows' own seq/last_changed are ignored.
+      if (rows.tasks.length > 0) await client.query(this.sql.upsertTasks.sql, [tasks, seq, snapshot.taken_at]);
+      if (rows.workers.length > 0) await client.query(this.sql.upsertWorkers.sql, [JSON.stringify(rows.workers), seq, snapshot.taken_at]);
       await client.query('COMMIT');
     } catch (err) {
       if (!EvcamError.is(err)) {

@@ -3,7 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import { ErrorCodes } from '@evcam/camera-api';
 import type { TaskSnapshot, WorkerSnapshot } from '@evcam/camera-api';
 import {
-  META_KEYS, migrations, SCHEMA_VERSION, TASK_COLUMNS, TextCleaner, WORKER_COLUMNS, quoteIdent, taskToRow, workerToRow, type Column,
+  META_KEYS, migrations, SCHEMA_VERSION, TASK_COLUMNS, TASK_TEXT_COLUMNS, TextCleaner, WORKER_COLUMNS, quoteIdent, workerToRow, type Column,
 } from '@evcam/history-schema';
 import Database from 'better-sqlite3';
 import type { CleanupResult, OpenResult, Reply, Request, ShutterResult } from './protocol.js';
@@ -24,6 +24,8 @@ ON CONFLICT (${quoteIdent(key)}) DO UPDATE SET ${updates.join(', ')}`;
 const cleaner = new TextCleaner('sqlite');
 const TASK_NAMES = TASK_COLUMNS.map((c) => c.name);
 const WORKER_NAMES = WORKER_COLUMNS.map((c) => c.name);
+const TASK_TEXT = new Set(TASK_TEXT_COLUMNS);
+const [CHILDREN, FIRST_SEEN, LAST_CHANGED, SEQ] = ['children', 'first_seen', 'last_changed', 'seq'].map((n) => TASK_NAMES.indexOf(n)) as [number, number, number, number];
 
 /** A row object's values in column order; booleans as 0/1 (SQLite has none). */
 function values(row: object, names: readonly string[]): unknown[] {
@@ -32,6 +34,20 @@ function values(row: object, names: readonly string[]): unknown[] {
     const v = (row as Record<string, unknown>)[names[i]!];
     out[i] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
   }
+  return out;
+}
+
+/** A task's `tasks` values in column order, the same as values(taskToRow(…)), written into `out`. */
+function taskValues(task: TaskSnapshot, stamp: { seq: number; takenAt: number }, out: unknown[]): unknown[] {
+  const source = task as unknown as Record<string, unknown>;
+  for (let i = 0; i < TASK_NAMES.length; i++) {
+    const name = TASK_NAMES[i]!;
+    out[i] = TASK_TEXT.has(name) ? cleaner.clean(source[name] as string | null) : source[name];
+  }
+  out[CHILDREN] = task.children.length === 0 ? '[]' : JSON.stringify(task.children.map((id) => cleaner.clean(id)));
+  out[FIRST_SEEN] = stamp.takenAt;
+  out[LAST_CHANGED] = stamp.takenAt;
+  out[SEQ] = stamp.seq;
   return out;
 }
 
@@ -97,7 +113,9 @@ function shutter(req: Extract<Request, { op: 'shutter' }>): ShutterResult {
     const seq = Number(p.shutter.run(...req.shutter, 0, req.epoch).lastInsertRowid);
     const stamp = { seq, takenAt: req.shutter[0] };
     cleaner.take();
-    for (const task of JSON.parse(req.tasks) as TaskSnapshot[]) p.tasks.run(values(taskToRow(task, stamp, cleaner), TASK_NAMES));
+    // One reused bind array (better-sqlite3 copies the values at run): no row object per task.
+    const bind = new Array<unknown>(TASK_NAMES.length);
+    for (const task of JSON.parse(req.tasks) as TaskSnapshot[]) p.tasks.run(taskValues(task, stamp, bind));
     for (const worker of JSON.parse(req.workers) as WorkerSnapshot[]) p.workers.run(values(workerToRow(worker, stamp, cleaner), WORKER_NAMES));
     const replaced = cleaner.take();
     if (replaced > 0) p.replaced.run(replaced, seq);
