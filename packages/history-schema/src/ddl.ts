@@ -1,8 +1,9 @@
 import { SHUTTER_COLUMNS, TASK_COLUMNS, WORKER_COLUMNS, type Column, type ColumnKind } from './columns.js';
+import { searchIndexStatements } from './search.js';
 import type { Dialect } from './text.js';
 
 /** The schema version this package describes. A database at a higher version is left untouched. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Default PostgreSQL schema (SQLite has plain tables in the database file). */
 export const DEFAULT_PG_SCHEMA = 'evcam';
@@ -102,6 +103,13 @@ export function migrations(dialect: Dialect, schema: string = DEFAULT_PG_SCHEMA)
         `CREATE INDEX IF NOT EXISTS ${idx('tasks_timestamp_idx')} ON ${t.tasks} ("timestamp")`,
         `CREATE INDEX IF NOT EXISTS ${idx('shutters_taken_at_idx')} ON ${t.shutters} (taken_at)`,
       ],
+    },
+    {
+      version: 3,
+      description: dialect === 'postgres'
+        ? 'text search: pg_trgm GIN indexes on uuid, args, kwargs, result, exception (when the extension can be installed)'
+        : 'text search: FTS5 trigram table tasks_fts over uuid, args, kwargs, result, exception, kept in sync by triggers',
+      statements: searchIndexStatements(dialect, schema),
     },
   ];
 }

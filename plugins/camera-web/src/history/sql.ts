@@ -1,4 +1,4 @@
-import { likePattern, tableNames, type Dialect } from '@evcam/history-schema';
+import { FTS_TABLE, ftsPhrase, likePattern, SEARCH_COLUMNS, tableNames, usesSearchIndex, type Dialect } from '@evcam/history-schema';
 import type { TaskQuery } from '../task-query.js';
 
 /** Placeholders and text matching of one dialect. */
@@ -8,9 +8,12 @@ export interface SqlDialect {
   param(n: number): string;
   /** Case-insensitive LIKE. */
   like: string;
+  /** SQLite: the FTS5 trigram table (schema version 3) exists and narrows text searches. */
+  fts?: boolean;
 }
 
 export const SQLITE: SqlDialect = { name: 'sqlite', param: () => '?', like: 'LIKE' };
+export const SQLITE_FTS: SqlDialect = { ...SQLITE, fts: true };
 export const POSTGRES: SqlDialect = { name: 'postgres', param: (n) => `$${n}`, like: 'ILIKE' };
 
 const quote = (column: string): string => `"${column}"`;
@@ -34,7 +37,9 @@ export function searchSql(d: SqlDialect, schema: string, q: TaskQuery, limit: nu
   if (q.q !== null) {
     const pattern = likePattern(q.q);
     // One parameter per use: SQLite's `?` are positional.
-    where.push(`(${['uuid', 'args', 'kwargs', 'result', 'exception'].map((c) => `${c} ${d.like} ${p(pattern)} ESCAPE '\\'`).join(' OR ')})`);
+    where.push(`(${SEARCH_COLUMNS.map((c) => `${c} ${d.like} ${p(pattern)} ESCAPE '\\'`).join(' OR ')})`);
+    // The trigram index only narrows the rows (the LIKE above decides); PostgreSQL's pg_trgm serves ILIKE itself.
+    if (d.fts === true && usesSearchIndex(q.q)) where.push(`rowid IN (SELECT rowid FROM ${FTS_TABLE} WHERE ${FTS_TABLE} MATCH ${p(ftsPhrase(q.q))})`);
   }
   const col = quote(q.sort);
   const dir = q.descending ? 'DESC' : 'ASC';
