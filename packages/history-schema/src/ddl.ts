@@ -78,7 +78,11 @@ export function migrations(dialect: Dialect, schema: string = DEFAULT_PG_SCHEMA)
       version: 1,
       description: 'tasks, workers, shutters and meta tables; the retention index',
       statements: [
-        ...(dialect === 'postgres' ? [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`] : []),
+        // Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+        // schema exists, and a least-privilege user may only own a schema an administrator made.
+        ...(dialect === 'postgres' ? [`DO $evcam$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '${schema.replaceAll("'", "''")}') THEN CREATE SCHEMA ${quoteIdent(schema)}; END IF;
+END $evcam$`] : []),
         `CREATE TABLE IF NOT EXISTS ${t.meta} (key ${TYPES[dialect].text} PRIMARY KEY, value ${TYPES[dialect].text} NOT NULL)`,
         createTable(dialect, t.tasks, 'tasks', TASK_COLUMNS, 'uuid'),
         createTable(dialect, t.workers, 'workers', WORKER_COLUMNS, 'hostname'),
