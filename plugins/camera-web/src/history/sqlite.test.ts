@@ -7,14 +7,14 @@ import Database from 'better-sqlite3';
 import { checkStoreAgainstMemory, fixtureTasks } from './history-fixture.test-helper.js';
 import { SqliteHistory } from './sqlite.js';
 
-for (const version of [SCHEMA_VERSION, 2]) {
-  test(`SQLite history at schema version ${version}: filters, text search, order and cursors as in memory; get, children, summaries`, async () => {
-    await checkFile(version);
+for (const [version, probeRows] of [[SCHEMA_VERSION, undefined], [SCHEMA_VERSION, 40], [2, undefined]] as const) {
+  test(`SQLite history at schema version ${version}${probeRows ? `, text-search probe of ${probeRows} rows` : ''}: filters, text search, order and cursors as in memory; get, children, summaries`, async () => {
+    await checkFile(version, probeRows);
   });
 }
 
 /** Version 2 has no FTS table: the store searches with LIKE alone; version 3 narrows with the trigram index. */
-async function checkFile(version: number): Promise<void> {
+async function checkFile(version: number, probeRows?: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'evcam-web-sqlite-'));
   const file = join(dir, 'h.db');
   const tasks = fixtureTasks();
@@ -26,7 +26,7 @@ async function checkFile(version: number): Promise<void> {
     insert.run(...TASK_COLUMN_NAMES.map((c) => row[c] as never));
   }
   db.close();
-  const store = new SqliteHistory(file);
+  const store = new SqliteHistory(file, probeRows);
   try {
     await checkStoreAgainstMemory(store, tasks);
   } finally {
