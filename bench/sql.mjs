@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PostgresCamera, optionsSchema as pgOptions } from '@evcam/camera-postgres';
 import { SqliteCamera, optionsSchema as liteOptions } from '@evcam/camera-sqlite';
-import { documentedQueries, likePattern, queryArgs } from '@evcam/history-schema';
+import { documentedQueries, queryArgs } from '@evcam/history-schema';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { summarize } from './lib/stats.mjs';
@@ -103,7 +103,7 @@ const QUERY_VALUES = {
   startedTooLong: { startedBefore: NOW - 600 },
   workerTasks: { hostname: WORKERS[7], limit: 100 },
   taskFamily: { uuid: `b3e0c1a2-0000-4000-8000-${String(123_457).padStart(12, '0')}` },
-  textSearch: { since: NOW - 86400, pattern: likePattern('NEEDLE'), limit: 100 },
+  textSearch: { since: NOW - 86400, text: 'NEEDLE', limit: 100 },
 };
 
 async function timeQueries(run) {

@@ -41,6 +41,8 @@ try {
     'last hour': 'since=1h&limit=50',
     'text search args, last 24 h': 'q=customer-4242\'&since=24h&limit=50',
     'text search args, everything': 'q=customer-4242\'&limit=50',
+    'text search matching every row (uuid part)': 'q=-4bbb-&limit=50',
+    'text search, 2 characters (no index: LIKE)': 'q=zq&limit=50',
   };
   const out = {};
   for (const [what, qs] of Object.entries(cases)) {

@@ -59,6 +59,8 @@ describe('web dashboard with history from the SQLite camera', () => {
     await new Promise((r) => setTimeout(r, 1000)); // one more shutter for the SQLite camera
     const reader = new Database(db, { readonly: true });
     const rows = reader.prepare("SELECT uuid, name, state FROM tasks WHERE state = 'SUCCESS' ORDER BY first_seen").all() as { uuid: string; name: string; state: string }[];
+    // The SQLite camera migrated the file to the version whose trigram index serves the search below.
+    assert.ok(reader.prepare("SELECT 1 FROM sqlite_master WHERE name = 'tasks_fts'").get(), 'the FTS5 search table exists');
     reader.close();
     let stored: { uuid: string; name: string; state: string } | undefined;
     for (const r of rows) {

@@ -1,8 +1,9 @@
 import { SHUTTER_COLUMNS, TASK_COLUMNS, WORKER_COLUMNS, type Column, type ColumnKind } from './columns.js';
+import { searchIndexStatements } from './search.js';
 import type { Dialect } from './text.js';
 
 /** The schema version this package describes. A database at a higher version is left untouched. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Default PostgreSQL schema (SQLite has plain tables in the database file). */
 export const DEFAULT_PG_SCHEMA = 'evcam';
@@ -77,7 +78,11 @@ export function migrations(dialect: Dialect, schema: string = DEFAULT_PG_SCHEMA)
       version: 1,
       description: 'tasks, workers, shutters and meta tables; the retention index',
       statements: [
-        ...(dialect === 'postgres' ? [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`] : []),
+        // Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+        // schema exists, and a least-privilege user may only own a schema an administrator made.
+        ...(dialect === 'postgres' ? [`DO $evcam$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '${schema.replaceAll("'", "''")}') THEN CREATE SCHEMA ${quoteIdent(schema)}; END IF;
+END $evcam$`] : []),
         `CREATE TABLE IF NOT EXISTS ${t.meta} (key ${TYPES[dialect].text} PRIMARY KEY, value ${TYPES[dialect].text} NOT NULL)`,
         createTable(dialect, t.tasks, 'tasks', TASK_COLUMNS, 'uuid'),
         createTable(dialect, t.workers, 'workers', WORKER_COLUMNS, 'hostname'),
@@ -102,6 +107,13 @@ export function migrations(dialect: Dialect, schema: string = DEFAULT_PG_SCHEMA)
         `CREATE INDEX IF NOT EXISTS ${idx('tasks_timestamp_idx')} ON ${t.tasks} ("timestamp")`,
         `CREATE INDEX IF NOT EXISTS ${idx('shutters_taken_at_idx')} ON ${t.shutters} (taken_at)`,
       ],
+    },
+    {
+      version: 3,
+      description: dialect === 'postgres'
+        ? 'text search: pg_trgm GIN indexes on uuid, args, kwargs, result, exception (when the extension can be installed)'
+        : 'text search: FTS5 trigram table tasks_fts over uuid, args, kwargs, result, exception, kept in sync by triggers',
+      statements: searchIndexStatements(dialect, schema),
     },
   ];
 }

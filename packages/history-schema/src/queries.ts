@@ -1,4 +1,5 @@
 import { DEFAULT_PG_SCHEMA, tableNames } from './ddl.js';
+import { FTS_TABLE } from './search.js';
 import type { Dialect } from './text.js';
 
 /**
@@ -29,8 +30,11 @@ export function queryArgs(dialect: Dialect, query: DocumentedQuery, values: Reco
 
 export type QueryId = 'failedLastHour' | 'p95RuntimeByName' | 'startedTooLong' | 'workerTasks' | 'taskFamily' | 'textSearch';
 
-/** Escape LIKE wildcards so a search text matches itself: pass `likePattern(text)` as textSearch's `pattern`. */
-export const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** SQL for likePattern(text): the text with \\, % and _ escaped by \\, between two %. */
+const likeOf = (text: string): string => `('%' || replace(replace(replace(${text}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')`;
+/** SQL for ftsPhrase(text): one FTS5 phrase, its double quotes doubled. */
+const phraseOf = (text: string): string => `('"' || replace(${text}, '"', '""') || '"')`;
 
 export function documentedQueries(dialect: Dialect, schema: string = DEFAULT_PG_SCHEMA): Record<QueryId, DocumentedQuery> {
   const t = tableNames(dialect, schema);
@@ -106,11 +110,15 @@ ORDER BY coalesce("timestamp", 0), uuid`,
     },
     textSearch: {
       id: 'textSearch',
-      title: 'Text search in args/kwargs within a time window, newest first',
-      params: ['since: epoch seconds (e.g. now - 86400; 0 searches everything, slowly)', 'pattern: likePattern(text)', 'limit: rows'],
+      title: 'Text search in args/kwargs within a time window, newest first (case-insensitive substring; %, _ and \\ are literal)',
+      params: ['since: epoch seconds (e.g. now - 86400; 0 searches everything)', 'text: the search text, as typed', 'limit: rows'],
       sql: `SELECT uuid, name, state, args, kwargs, "timestamp"
 FROM ${t.tasks}
-WHERE "timestamp" >= ${p(1, 'since')} AND (args ${like} ${p(2, 'pattern')} ESCAPE '\\' OR kwargs ${like} ${p(2, 'pattern')} ESCAPE '\\')
+WHERE "timestamp" >= ${p(1, 'since')}
+  AND (args ${like} ${likeOf(p(2, 'text'))} ESCAPE '\\' OR kwargs ${like} ${likeOf(p(2, 'text'))} ESCAPE '\\')${pg ? '' : `
+  -- The trigram index narrows the rows (texts of 3+ characters); shorter texts scan every row.
+  AND rowid IN (SELECT rowid FROM ${FTS_TABLE} WHERE ${FTS_TABLE} MATCH '{args kwargs} : ' || ${phraseOf(p(2, 'text'))}
+                UNION ALL SELECT rowid FROM ${t.tasks} WHERE length(${p(2, 'text')}) < 3)`}
 ORDER BY "timestamp" DESC, uuid
 LIMIT ${p(3, 'limit')}`,
     },

@@ -61,8 +61,12 @@ export class PostgresCamera extends Polaroid<PostgresCameraOptions> {
     // An idle connection dropped by the server must not crash the kernel; the next query reconnects.
     pool.on('error', (err) => this.logger.warn({ err: err.message }, 'PostgreSQL closed an idle connection'));
     try {
-      const { from, to } = await migrate(pool, o.schema);
+      const { from, to, searchIndexed } = await migrate(pool, o.schema);
       this.pool = pool;
+      if (!searchIndexed) {
+        this.logger.warn({ schema: o.schema }, 'text search in history has no index (pg_trgm could not be installed: it needs CREATE on the database): ' +
+          'ask an administrator to run CREATE EXTENSION pg_trgm in this database; the next start creates the indexes');
+      }
       this.logger.info({ ...redactOptions(o), schemaVersion: to, migratedFrom: from }, from === to ? 'history schema ready' : 'history schema migrated');
     } catch (err) {
       await pool.end().catch(() => {});

@@ -1,11 +1,13 @@
 import { EvcamError, ErrorCodes } from '@evcam/camera-api';
-import { META_KEYS, migrations, SCHEMA_VERSION, tableNames } from '@evcam/history-schema';
+import { META_KEYS, migrations, pgSearchIndexCheck, SCHEMA_VERSION, searchIndexStatements, tableNames } from '@evcam/history-schema';
 import type { Pool } from 'pg';
 
 export interface MigrationResult {
   /** The version found (0: no history tables yet). */
   from: number;
   to: number;
+  /** Whether text search has its pg_trgm indexes (false: the extension could not be installed; ILIKE scans). */
+  searchIndexed: boolean;
 }
 
 /**
@@ -35,12 +37,16 @@ export async function migrate(pool: Pool, schema: string): Promise<MigrationResu
       if (m.version <= from) continue;
       for (const statement of m.statements) await client.query(statement);
     }
+    // Again at each start (idempotent): the indexes appear once an administrator installs pg_trgm.
+    if (from >= 3) for (const statement of searchIndexStatements('postgres', schema)) await client.query(statement);
+    const check = pgSearchIndexCheck(schema);
+    const searchIndexed = (await client.query<{ n: number }>(check.sql, check.params)).rows[0]!.n === check.params[1].length;
     if (from < SCHEMA_VERSION) {
       await client.query(`INSERT INTO ${t.meta} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
         [META_KEYS.schemaVersion, String(SCHEMA_VERSION)]);
     }
     await client.query('COMMIT');
-    return { from, to: SCHEMA_VERSION };
+    return { from, to: SCHEMA_VERSION, searchIndexed };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;

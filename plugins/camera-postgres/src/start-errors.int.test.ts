@@ -1,3 +1,4 @@
+import { SCHEMA_VERSION } from '@evcam/history-schema';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, EvcamError } from '@evcam/camera-api';
@@ -72,7 +73,7 @@ describe('PostgreSQL start errors are coded; only an unreachable server is retry
       await cams[0]!.onShutter(host.takeSnapshot(0, 1).snapshot, { signal: new AbortController().signal, attempt: 1 });
       await Promise.all(cams.map((c) => c.onClose()));
       const rows = await withClient((c) => c.query(`SELECT value FROM "${schema}".meta WHERE key = 'schema_version'`));
-      assert.equal(rows.rows[0].value, '2');
+      assert.equal(rows.rows[0].value, String(SCHEMA_VERSION));
     } finally {
       await dropSchema(schema);
     }

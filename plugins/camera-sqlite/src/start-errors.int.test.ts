@@ -1,3 +1,4 @@
+import { SCHEMA_VERSION } from '@evcam/history-schema';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,6 +59,6 @@ test('four cameras opening one fresh file at once all migrate it (one IMMEDIATE 
   await Promise.all(cams.map((c) => c.onInstall()));
   await Promise.all(cams.map((c) => c.onClose()));
   const db = new Database(join(dir, 'evcam.db'), { readonly: true });
-  assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), '2');
+  assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), String(SCHEMA_VERSION));
   db.close();
 });

@@ -8,7 +8,7 @@ export const fixtureTasks = (): TaskSnapshot[] => Object.values(fixtureSnapshot(
 
 /** The store pages through the same tasks, in the same order, as the in-memory listing does. */
 export async function checkStoreAgainstMemory(store: HistoryStore, tasks: TaskSnapshot[]): Promise<void> {
-  for (const qs of ['sort=-timestamp&limit=17', 'sort=name&limit=40', 'sort=-runtime&limit=25', 'state=FAILURE&limit=7', 'q=ERROR&limit=5', 'sort=started&limit=30']) {
+  for (const qs of ['sort=-timestamp&limit=17', 'sort=name&limit=40', 'sort=-runtime&limit=25', 'state=FAILURE&limit=7', 'q=ERROR&limit=5', 'q=rO&limit=9', 'q=eRror(&limit=4', 'sort=started&limit=30']) {
     const ids: string[] = [];
     let cursor: string | null = null;
     const memory: string[] = [];
