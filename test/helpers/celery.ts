@@ -1,7 +1,8 @@
 // Real Celery for end-to-end tests: start/stop workers of test/celery/tasks.py (Debian's
 // python3-celery, only as /usr/bin/python3), send tasks through a small Python client,
 // and read what the kernel's file camera stored.
-import { waitUntil as waitFor } from '@evcam/camera-testkit';
+import { waitUntil } from '@evcam/camera-testkit';
+import { rebuildState } from '@evcam/camera-file';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -91,24 +92,19 @@ export function readHistory(dir: string): Snapshot[] {
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Snapshot);
 }
 
-/** Poll latest.json until `check` holds; returns that snapshot. */
+/**
+ * Poll the file camera's current State until `check` holds; returns that snapshot. Between
+ * keyframes latest.json is stale (the newest shutters are deltas after it): rebuild it.
+ */
 export async function waitForLatest(dir: string, check: (s: Snapshot) => boolean, what: string, timeoutMs = 60_000): Promise<Snapshot> {
-  const started = Date.now();
   let last: Snapshot | null = null;
-  for (;;) {
-    try {
-      last = readLatest(dir);
-    } catch { /* mid-rename on some filesystems: read again */ }
-    if (last !== null && check(last)) return last;
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; latest.json: ${JSON.stringify(last)?.slice(0, 3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-export function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, intervalMs?: number): Promise<void> {
-  return waitFor(check, what, { timeoutMs, intervalMs });
+  await waitUntil(async () => {
+    last = await rebuildState(dir).then((s) => s as unknown as Snapshot, () => last); // no keyframe yet, or caught mid-rename: read again
+    return last !== null && check(last);
+  }, what, { timeoutMs, intervalMs: 200 }).catch((err: Error) => {
+    throw new Error(`${err.message}; last State: ${JSON.stringify(last)?.slice(0, 3000)}`);
+  });
+  return last!;
 }
 
 // --- Celery-shaped events, for exact counts --------------------------------------------
