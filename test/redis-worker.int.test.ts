@@ -2,12 +2,13 @@
 // the kernel with `--broker redis://127.0.0.1:6379/12`: the file camera shows the worker
 // and its tasks; then Redis is restarted under both, and tasks sent afterwards show up too.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CELERY_DIR, PYTHON, celeryClient, waitForLatest, waitUntil } from './helpers/celery.js';
+import { CELERY_DIR, PYTHON, celeryClient, waitForLatest } from './helpers/celery.js';
 import { startKernel } from './helpers/kernel-process.js';
 import { ensureRedis } from './helpers/redis.js';
 

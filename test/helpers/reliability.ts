@@ -1,5 +1,5 @@
 // Shared bits of the reliability, fuzz, health and secrets tests.
-import { waitUntil as waitFor } from '@evcam/camera-testkit';
+import { waitUntil } from '@evcam/camera-testkit';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -12,10 +12,6 @@ export const MISBEHAVING_CAMERA = fileURLToPath(new URL('./cameras/misbehaving.j
 
 export const captured = (name = 'rabbitmq-5.2.6.jsonl'): CapturedMessage[] =>
   readFileSync(fixture(name), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CapturedMessage);
-
-export function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  return waitFor(check, what, { timeoutMs });
-}
 
 /** latest.json if it is there and whole. */
 export function readLatest(path: string): (Golden & { seq: number; changed: unknown }) | null {
@@ -49,7 +45,7 @@ export async function waitForHttp(run: KernelRun, port: number): Promise<void> {
   await waitUntil(async () => {
     if (run.child.exitCode !== null) throw new Error(`kernel exited (${run.child.exitCode}):\n${run.stderr().slice(-3000)}`);
     return healthz(port).then((h) => h.receiver?.connected === true, () => false);
-  }, 20_000, `http on port ${port}`);
+  }, `http on port ${port}`, { timeoutMs: 20_000 });
 }
 
 export type Samples = Map<string, number>;
