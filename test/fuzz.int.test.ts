@@ -13,20 +13,9 @@ import { startKernel } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
 import { createVhost, declareCeleryev, listQueues } from './helpers/rabbit.js';
 import { captured, freePort, waitForHttp, readLatest, scrape, withoutLiveFields } from './helpers/reliability.js';
+import { prng } from './helpers/prng.js';
 
 interface Message { routingKey: string; body: Buffer; contentType?: string; contentEncoding?: string; headers?: Record<string, unknown>; reason?: string }
-
-/** mulberry32: a small seeded PRNG so the 10,000 messages are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function malformed(validBodies: string[], random: () => number): Message[] {
   const int = (n: number) => Math.floor(random() * n);
