@@ -55,7 +55,7 @@ async function sqlBench() {
 const publish = (url, count, queues, skip = 0) =>
   runNode('bench/publish.mjs', ['--url', url, '--messages', String(count), '--skip', String(skip), ...queues.flatMap((q) => ['--queue', q])]);
 
-/** The kernel's ack pattern in no-loss mode (receiver.prefetch, ACK_EVERY in receivers/amqp.ts). */
+/** The kernel's ack pattern in no-loss mode (receiver.prefetch, ACK_EVERY in receivers/amqp-acks.ts). */
 const KERNEL_ACKS = ['--prefetch', '2000', '--ack-every', '256'];
 
 /**

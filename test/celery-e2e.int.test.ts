@@ -3,12 +3,13 @@
 // file camera's snapshots must show what Celery's own State would: task states and fields,
 // worker online/heartbeats/offline and liveness.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  celeryClient, type CeleryOp, startWorker, waitForLatest, waitUntil, type Snapshot, type SnapshotTask, type WorkerRun,
+  celeryClient, type CeleryOp, startWorker, waitForLatest, type Snapshot, type SnapshotTask, type WorkerRun,
 } from './helpers/celery.js';
 import { startKernel, type KernelRun } from './helpers/kernel-process.js';
 import { createVhost, listQueues } from './helpers/rabbit.js';
@@ -172,6 +173,6 @@ describe('real Celery worker end to end', () => {
     assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr());
     // The kernel's auto-delete queue left with it.
     const ours = /"queue":"(celeryev\.[0-9a-f-]{36})"/.exec(kernel.stderr())![1];
-    await waitUntil(() => !listQueues(vhost.vhost).some((q) => q.name === ours), `${ours} to go away`, 10_000);
+    await waitUntil(() => !listQueues(vhost.vhost).some((q) => q.name === ours), `${ours} to go away`, { timeoutMs: 10_000 });
   });
 });

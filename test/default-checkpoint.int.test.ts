@@ -2,6 +2,7 @@
 // the state directory, so kill -9 mid-stream (malformed messages interleaved) and a restart without
 // --checkpoint lose and double-count nothing. --no-checkpoint says what it gives up.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { goldenWithCustom, hostileStream, publishSteadily } from './helpers/ha.j
 import { startKernel, type KernelRun } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
 import { createVhost, listQueues } from './helpers/rabbit.js';
-import { captured, readLatest, waitUntil, withoutLiveFields } from './helpers/reliability.js';
+import { captured, readLatest, withoutLiveFields } from './helpers/reliability.js';
 
 describe('default checkpoint in no-loss mode (real kernel processes, real RabbitMQ, kill -9)', () => {
   let vhost: ReturnType<typeof createVhost>;
@@ -43,7 +44,7 @@ describe('default checkpoint in no-loss mode (real kernel processes, real Rabbit
       chunk: 100, pauseMs: 20,
       afterChunk: async (_i, sent) => {
         if (killedAt > 0 || sent < stream.length / 2) return;
-        await waitUntil(async () => existsSync(checkpoint) && ((await readLatest(latest))?.event_count ?? 0) > 0, 30_000, 'a shutter and a default checkpoint');
+        await waitUntil(async () => existsSync(checkpoint) && ((await readLatest(latest))?.event_count ?? 0) > 0, 'a shutter and a default checkpoint', { timeoutMs: 30_000 });
         first.child.kill('SIGKILL');
         killedAt = sent;
       },
@@ -54,8 +55,8 @@ describe('default checkpoint in no-loss mode (real kernel processes, real Rabbit
     const second = kernel(dir, 'evcam-defcp');
     await second.waitFor('restored the State from the checkpoint');
     const expected = goldenWithCustom(withoutLiveFields(readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json'))), custom);
-    await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-defcp')?.messages === 0, 30_000, 'every message acked');
-    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) >= expected.event_count, 30_000, `${expected.event_count} events in latest.json`);
+    await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-defcp')?.messages === 0, 'every message acked', { timeoutMs: 30_000 });
+    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) >= expected.event_count, `${expected.event_count} events in latest.json`, { timeoutMs: 30_000 });
     assert.equal(await second.stop('SIGTERM'), 0, second.stderr());
     const diffs = diffAgainstGolden(withoutLiveFields(readJson<Golden>(latest)), expected);
     assert.equal(diffs.length, 0, formatDiffs(diffs));

@@ -2,6 +2,7 @@
 // not crash, memory stays bounded, every bad message is counted by reason, and the final snapshot
 // equals Celery's golden for the valid stream alone.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,21 +12,10 @@ import { diffAgainstGolden, formatDiffs, readJson, type Golden } from './helpers
 import { startKernel } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
 import { createVhost, declareCeleryev, listQueues } from './helpers/rabbit.js';
-import { captured, freePort, waitForHttp, readLatest, scrape, waitUntil, withoutLiveFields } from './helpers/reliability.js';
+import { captured, freePort, waitForHttp, readLatest, scrape, withoutLiveFields } from './helpers/reliability.js';
+import { prng } from './helpers/prng.js';
 
 interface Message { routingKey: string; body: Buffer; contentType?: string; contentEncoding?: string; headers?: Record<string, unknown>; reason?: string }
-
-/** mulberry32: a small seeded PRNG so the 10,000 messages are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function malformed(validBodies: string[], random: () => number): Message[] {
   const int = (n: number) => Math.floor(random() * n);
@@ -139,7 +129,7 @@ describe('hostile input', () => {
       }, 200);
       try {
         await publish(vhost.url, stream);
-        await waitUntil(async () => (await scrape(port)).get('evcam_messages_received_total') === stream.length, 120_000, 'every message received');
+        await waitUntil(async () => (await scrape(port)).get('evcam_messages_received_total') === stream.length, 'every message received', { timeoutMs: 120_000 });
       } finally {
         clearInterval(sampler);
       }
@@ -148,7 +138,7 @@ describe('hostile input', () => {
       const countedBad = [...metrics].filter(([k]) => k.startsWith('evcam_bad_messages_total')).reduce((sum, [, v]) => sum + v, 0);
       assert.equal(countedBad, 10_000, 'no bad message uncounted or counted twice');
       assert.ok(maxRss > 0 && maxRss < 400 * 1024 * 1024, `RSS stayed bounded (max ${(maxRss / 2 ** 20).toFixed(0)} MiB)`);
-      await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-fuzz')?.messages === 0, 10_000, 'every message acked');
+      await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-fuzz')?.messages === 0, 'every message acked', { timeoutMs: 10_000 });
       assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr().slice(-3000));
       const ours = withoutLiveFields((await readLatest(join(dir, 'latest.json'))) as Golden);
       const diffs = diffAgainstGolden(ours, withoutLiveFields(readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json'))));

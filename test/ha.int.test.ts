@@ -3,6 +3,7 @@
 // counted twice, and no snapshot is written by two leaders: a standby writes nothing before it
 // leads, and a paused leader that wakes up writes nothing after the new leader's first shutter.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { startKernel, type KernelRun } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
 import { createVhost } from './helpers/rabbit.js';
 import { ensureRedis } from './helpers/redis.js';
-import { captured, freePort, healthz, readLatest, scrape, waitUntil, withoutLiveFields } from './helpers/reliability.js';
+import { captured, freePort, healthz, readLatest, scrape, withoutLiveFields } from './helpers/reliability.js';
 
 interface Node { name: string; run: KernelRun; port: number; latest: string }
 
@@ -50,7 +51,7 @@ describe('high availability (two kernel processes, one group)', () => {
     await waitUntil(async () => {
       if (run.child.exitCode !== null) throw new Error(`kernel ${name} exited (${run.child.exitCode}):\n${run.stderr().slice(-3000)}`);
       return healthz(port).then((h) => h.receiver?.connected === true && h.ha !== null, () => false);
-    }, 20_000, `kernel ${name} up`);
+    }, `kernel ${name} up`, { timeoutMs: 20_000 });
     return { name, run, port, latest: join(dir, name, 'snapshots', 'latest.json') };
   }
 
@@ -59,7 +60,7 @@ describe('high availability (two kernel processes, one group)', () => {
     const group = `g-${randomUUID().slice(0, 8)}`;
     const log = join(dir, 'shutters.jsonl');
     const a = await node(dir, 'a', group, log);
-    await waitUntil(async () => (await role(a)) === 'leader', 10_000, 'a leads');
+    await waitUntil(async () => (await role(a)) === 'leader', 'a leads', { timeoutMs: 10_000 });
     const b = await node(dir, 'b', group, log);
     assert.equal(await role(b), 'standby');
 
@@ -71,19 +72,19 @@ describe('high availability (two kernel processes, one group)', () => {
       chunk: 25, pauseMs: 30,
       afterChunk: async (_i, sent) => {
         if (killed || sent < stream.length / 2) return;
-        await waitUntil(() => recorded(log).some((l) => l.node === 'a'), 10_000, 'a shutter by the leader');
+        await waitUntil(() => recorded(log).some((l) => l.node === 'a'), 'a shutter by the leader', { timeoutMs: 10_000 });
         a.run.child.kill('SIGKILL');
         const killedAt = performance.now();
         killed = true;
         linesAtKill = recorded(log).length;
         // The standby takes over within 5 s of the leader's death (the issue's promise).
-        await waitUntil(async () => (await role(b)) === 'leader', 5_000, 'b leads within 5 s');
+        await waitUntil(async () => (await role(b)) === 'leader', 'b leads within 5 s', { timeoutMs: 5_000 });
         t.diagnostic(`AMQP: kill -9 to standby leading: ${Math.round(performance.now() - killedAt)} ms`);
       },
     });
     assert.ok(killed);
     const expected = goldenWithCustom(golden('rabbitmq-5.2.6.golden.json'), custom);
-    await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, 30_000, `${expected.event_count} events in b's latest.json`);
+    await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, `${expected.event_count} events in b's latest.json`, { timeoutMs: 30_000 });
     assertEqualsGolden(b.latest, expected);
     const hb = await healthz(b.port);
     assert.equal(hb.state.eventCount, expected.event_count, 'event_count = valid events published, custom ones included');
@@ -104,13 +105,13 @@ describe('high availability (two kernel processes, one group)', () => {
     const again = await node(dir, 'a', group, log);
     assert.equal(await role(again), 'standby');
     await again.run.waitFor('restored the State from the checkpoint');
-    await waitUntil(async () => (await healthz(again.port)).state.eventCount === expected.event_count, 30_000, 'the restarted node caught up');
+    await waitUntil(async () => (await healthz(again.port)).state.eventCount === expected.event_count, 'the restarted node caught up', { timeoutMs: 30_000 });
     const linesBefore = recorded(log).length;
     // Hand the lead back with a clean stop: its final shutter goes out before the lease is released.
     assert.equal(await b.run.stop('SIGTERM'), 0, b.run.stderr());
-    await waitUntil(async () => (await role(again)) === 'leader', 10_000, 'a leads again');
-    await waitUntil(() => recorded(log).slice(linesBefore).some((l) => l.node === 'a'), 10_000, 'a shutter by the restarted node');
-    await waitUntil(async () => ((await readLatest(again.latest))?.seq ?? 0) >= 1 && (await readLatest(again.latest))!.event_count === expected.event_count, 10_000, 'a wrote its State');
+    await waitUntil(async () => (await role(again)) === 'leader', 'a leads again', { timeoutMs: 10_000 });
+    await waitUntil(() => recorded(log).slice(linesBefore).some((l) => l.node === 'a'), 'a shutter by the restarted node', { timeoutMs: 10_000 });
+    await waitUntil(async () => ((await readLatest(again.latest))?.seq ?? 0) >= 1 && (await readLatest(again.latest))!.event_count === expected.event_count, 'a wrote its State', { timeoutMs: 10_000 });
     assertEqualsGolden(again.latest, expected);
     assert.equal(await again.run.stop('SIGTERM'), 0);
   });
@@ -120,24 +121,24 @@ describe('high availability (two kernel processes, one group)', () => {
     const group = `g-${randomUUID().slice(0, 8)}`;
     const log = join(dir, 'shutters.jsonl');
     const a = await node(dir, 'a', group, log);
-    await waitUntil(async () => (await role(a)) === 'leader', 10_000, 'a leads');
+    await waitUntil(async () => (await role(a)) === 'leader', 'a leads', { timeoutMs: 10_000 });
     const b = await node(dir, 'b', group, log);
     const stream = hostileStream(captured(), { bad: 0, custom: 0, seed: 1 });
     const half = Math.floor(stream.length / 2);
     await publishSteadily(vhost.url, stream.slice(0, half), { chunk: 50, pauseMs: 20 });
-    await waitUntil(() => recorded(log).some((l) => l.node === 'a'), 10_000, 'a shutter by the leader');
+    await waitUntil(() => recorded(log).some((l) => l.node === 'a'), 'a shutter by the leader', { timeoutMs: 10_000 });
 
     a.run.child.kill('SIGSTOP');
     const stoppedAt = performance.now();
     // RabbitMQ drops the silent lease connection after its heartbeat (= the 2 s lease).
-    await waitUntil(() => recorded(log).some((l) => l.node === 'b'), 20_000, 'the first shutter of the new leader');
+    await waitUntil(() => recorded(log).some((l) => l.node === 'b'), 'the first shutter of the new leader', { timeoutMs: 20_000 });
     t.diagnostic(`AMQP: SIGSTOP to the new leader's first shutter: ${Math.round(performance.now() - stoppedAt)} ms (lease 2 s)`);
     const firstOfB = recorded(log).findIndex((l) => l.node === 'b');
     a.run.child.kill('SIGCONT');
     await publishSteadily(vhost.url, stream.slice(half), { chunk: 50, pauseMs: 20 });
-    await waitUntil(async () => (await role(a)) === 'standby', 10_000, 'a back to standby');
+    await waitUntil(async () => (await role(a)) === 'standby', 'a back to standby', { timeoutMs: 10_000 });
     const seenAt = recorded(log).length;
-    await waitUntil(() => recorded(log).slice(seenAt).filter((l) => l.node === 'b').length >= 5, 10_000, 'b keeps writing while a is awake');
+    await waitUntil(() => recorded(log).slice(seenAt).filter((l) => l.node === 'b').length >= 5, 'b keeps writing while a is awake', { timeoutMs: 10_000 });
 
     const lines = recorded(log);
     const late = lines.slice(firstOfB).filter((l) => l.node === 'a');
@@ -149,9 +150,9 @@ describe('high availability (two kernel processes, one group)', () => {
     const epochs = lines.filter((l) => l.node === 'b').map((l) => l.epoch!);
     assert.ok(epochs.every((e) => e > lines.find((l) => l.node === 'a')!.epoch!), 'the new leader\'s snapshots carry a higher epoch');
     const expected = golden('rabbitmq-5.2.6.golden.json');
-    await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, 30_000, 'b folded everything');
+    await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, 'b folded everything', { timeoutMs: 30_000 });
     assertEqualsGolden(b.latest, expected);
-    await waitUntil(async () => (await healthz(a.port)).state.eventCount === expected.event_count, 30_000, 'the old leader folded everything too');
+    await waitUntil(async () => (await healthz(a.port)).state.eventCount === expected.event_count, 'the old leader folded everything too', { timeoutMs: 30_000 });
     for (const n of [a, b]) assert.equal(await n.run.stop('SIGTERM'), 0, n.run.stderr());
   });
 
@@ -160,7 +161,7 @@ describe('high availability (two kernel processes, one group)', () => {
     const group = `g-${randomUUID().slice(0, 8)}`;
     const log = join(dir, 'shutters.jsonl');
     const a = await node(dir, 'a', group, log, vhost.url, ['a', 'b']);
-    await waitUntil(async () => (await role(a)) === 'leader', 10_000, 'a leads');
+    await waitUntil(async () => (await role(a)) === 'leader', 'a leads', { timeoutMs: 10_000 });
     const stream = hostileStream(captured(), { bad: 100, custom: 5, seed: 9 });
     const half = Math.floor(stream.length / 2);
     await publishSteadily(vhost.url, stream.slice(0, half), { chunk: 50, pauseMs: 10 });
@@ -168,13 +169,13 @@ describe('high availability (two kernel processes, one group)', () => {
     assert.equal(await role(b), 'standby');
     await publishSteadily(vhost.url, stream.slice(half), { chunk: 50, pauseMs: 10 });
     const expected = goldenWithCustom(golden('rabbitmq-5.2.6.golden.json'), 5);
-    await waitUntil(async () => (await healthz(b.port)).state.eventCount === expected.event_count, 30_000, 'the late standby folded everything');
-    await waitUntil(async () => (await readLatest(a.latest))?.event_count === expected.event_count, 30_000, 'the leader wrote everything');
+    await waitUntil(async () => (await healthz(b.port)).state.eventCount === expected.event_count, 'the late standby folded everything', { timeoutMs: 30_000 });
+    await waitUntil(async () => (await readLatest(a.latest))?.event_count === expected.event_count, 'the leader wrote everything', { timeoutMs: 30_000 });
     assertEqualsGolden(a.latest, expected);
     assert.ok(recorded(log).every((l) => l.node === 'a'), 'the standby wrote nothing');
     // Its State, written once it leads, is the leader's.
     assert.equal(await a.run.stop('SIGTERM'), 0, a.run.stderr());
-    await waitUntil(async () => (await readLatest(b.latest))?.event_count === expected.event_count, 10_000, 'b leads and writes');
+    await waitUntil(async () => (await readLatest(b.latest))?.event_count === expected.event_count, 'b leads and writes', { timeoutMs: 10_000 });
     assertEqualsGolden(b.latest, expected);
     assert.equal(await b.run.stop('SIGTERM'), 0, b.run.stderr());
   });
@@ -189,7 +190,7 @@ describe('high availability (two kernel processes, one group)', () => {
       const log = join(dir, 'shutters.jsonl');
       const history = [{ use: 'postgres', options: { url: PG_URL, schema } }];
       const a = await node(dir, 'a', group, log, vhost.url, undefined, history);
-      await waitUntil(async () => (await role(a)) === 'leader', 10_000, 'a leads');
+      await waitUntil(async () => (await role(a)) === 'leader', 'a leads', { timeoutMs: 10_000 });
       const b = await node(dir, 'b', group, log, vhost.url, undefined, history);
       const stream = hostileStream(captured(), { bad: 50, custom: 0, seed: 5 });
       let killed = false;
@@ -197,15 +198,15 @@ describe('high availability (two kernel processes, one group)', () => {
         chunk: 25, pauseMs: 30,
         afterChunk: async (_i, sent) => {
           if (killed || sent < stream.length / 2) return;
-          await waitUntil(async () => Number((await db.query(`SELECT count(*) AS n FROM "${schema}".shutters`)).rows[0].n) > 0, 10_000, 'a shutter in PostgreSQL');
+          await waitUntil(async () => Number((await db.query(`SELECT count(*) AS n FROM "${schema}".shutters`)).rows[0].n) > 0, 'a shutter in PostgreSQL', { timeoutMs: 10_000 });
           a.run.child.kill('SIGKILL');
           killed = true;
-          await waitUntil(async () => (await role(b)) === 'leader', 5_000, 'b leads');
+          await waitUntil(async () => (await role(b)) === 'leader', 'b leads', { timeoutMs: 5_000 });
         },
       });
       const expected = golden('rabbitmq-5.2.6.golden.json');
-      await waitUntil(async () => Number((await db.query(`SELECT max(event_count) AS n FROM "${schema}".shutters`)).rows[0].n) >= expected.event_count,
-        30_000, 'the final State in PostgreSQL');
+      await waitUntil(async () => Number((await db.query(`SELECT max(event_count) AS n FROM "${schema}".shutters`)).rows[0].n) >= expected.event_count, 'the final State in PostgreSQL', { timeoutMs:
+        30_000 });
       assert.equal(await b.run.stop('SIGTERM'), 0, b.run.stderr());
       const shutters = (await db.query(`SELECT seq, epoch FROM "${schema}".shutters ORDER BY seq`)).rows.map((r) => Number(r.epoch));
       assert.ok(shutters.length > 1);
@@ -233,7 +234,7 @@ describe('high availability (two kernel processes, one group)', () => {
     const redis = new Redis({ host: '127.0.0.1', port: 6379, db });
     try {
       const a = await node(dir, 'a', group, log, broker);
-      await waitUntil(async () => (await role(a)) === 'leader', 10_000, 'a leads');
+      await waitUntil(async () => (await role(a)) === 'leader', 'a leads', { timeoutMs: 10_000 });
       const b = await node(dir, 'b', group, log, broker);
       assert.equal((await healthz(b.port)).ha.leader, 'a', 'Redis tells the standby who leads');
       const lines = readFileSync(fixture('redis-5.2.6.jsonl'), 'utf8').split('\n').filter(Boolean)
@@ -243,16 +244,16 @@ describe('high availability (two kernel processes, one group)', () => {
         await redis.publish(`/${db}.${l.channel.slice('/7.'.length)}`, l.data);
         if (i % 20 === 19) await new Promise((r) => setTimeout(r, 30));
         if (i === Math.floor(lines.length / 2)) {
-          await waitUntil(() => recorded(log).some((r) => r.node === 'a'), 10_000, 'a shutter by the leader');
+          await waitUntil(() => recorded(log).some((r) => r.node === 'a'), 'a shutter by the leader', { timeoutMs: 10_000 });
           a.run.child.kill('SIGKILL');
           const killedAt = performance.now();
           linesAtKill = recorded(log).length;
-          await waitUntil(async () => (await role(b)) === 'leader', 5_000, 'b leads within 5 s');
+          await waitUntil(async () => (await role(b)) === 'leader', 'b leads within 5 s', { timeoutMs: 5_000 });
           t.diagnostic(`Redis: kill -9 to standby leading: ${Math.round(performance.now() - killedAt)} ms (lease 2 s)`);
         }
       }
       const expected = golden('redis-5.2.6.golden.json');
-      await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, 30_000, `${expected.event_count} events in b's latest.json`);
+      await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, `${expected.event_count} events in b's latest.json`, { timeoutMs: 30_000 });
       assertEqualsGolden(b.latest, expected);
       const shutters = recorded(log);
       assert.ok(shutters.slice(0, linesAtKill).every((l) => l.node === 'a'), 'the standby wrote nothing while a led');

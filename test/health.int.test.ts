@@ -1,5 +1,6 @@
 // Health: /healthz and /metrics (Prometheus text format) on an optional HTTP port, off by default.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { readJson, type Golden } from './helpers/golden.js';
 import { startKernel, type KernelRun } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
 import { createVhost, declareCeleryev, publishCaptured, type CapturedMessage } from './helpers/rabbit.js';
-import { captured, freePort, healthz, readLatest, scrape, waitForHttp, waitUntil } from './helpers/reliability.js';
+import { captured, freePort, healthz, readLatest, scrape, waitForHttp } from './helpers/reliability.js';
 
 const SAMPLE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\["\\n])*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/;
 
@@ -37,11 +38,11 @@ describe('health endpoints', () => {
     ];
     await publishCaptured(vhost.url, [...messages, ...bad]);
     const golden = readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json'));
-    await waitUntil(async () => (await readLatest(join(dir, 'latest.json')))?.event_count === golden.event_count, 30_000, 'all events stored');
+    await waitUntil(async () => (await readLatest(join(dir, 'latest.json')))?.event_count === golden.event_count, 'all events stored', { timeoutMs: 30_000 });
 
     // The broker drops our connection: the kernel reconnects and counts it.
     execFileSync('rabbitmqctl', ['-q', 'close_all_connections', '--vhost', vhost.vhost, 'health test'], { stdio: 'ignore' });
-    await waitUntil(async () => { const h = await healthz(port); return h.receiver.connected && h.receiver.reconnects === 1; }, 30_000, 'a reconnect');
+    await waitUntil(async () => { const h = await healthz(port); return h.receiver.connected && h.receiver.reconnects === 1; }, 'a reconnect', { timeoutMs: 30_000 });
 
     const health = await healthz(port);
     assert.equal(health.status, 'ok');

@@ -2,6 +2,7 @@
 // collecting Celery events while the kernel is stopped; the restarted kernel folds all
 // of them and acknowledges them. `--limit N` ends the run after N folded events.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import amqp from 'amqplib';
 import {
-  bindingInfo, celeryClient, eventMessage, queueInfo, readLatest, startWorker, successfulTask, waitForLatest, waitUntil,
+  bindingInfo, celeryClient, eventMessage, queueInfo, readLatest, startWorker, successfulTask, waitForLatest,
 } from './helpers/celery.js';
 import { startKernel } from './helpers/kernel-process.js';
 import { createVhost, listConsumers, publishCaptured, type CapturedMessage } from './helpers/rabbit.js';
@@ -63,7 +64,7 @@ describe('no-loss mode (--queue NAME)', () => {
         else for (const e of events) messages.push(eventMessage(e));
       }
       await publishCaptured(vhost.url, messages);
-      await waitUntil(() => queueInfo(vhost.vhost)[0].messages === messages.length, `${messages.length} messages queued`, 10_000);
+      await waitUntil(() => queueInfo(vhost.vhost)[0].messages === messages.length, `${messages.length} messages queued`, { timeoutMs: 10_000 });
 
       const dir = mkdtempSync(join(tmpdir(), 'evcam-noloss-'));
       const kernel = startKernel(kernelArgs(vhost.url, dir, queue, ['--limit', String(K)]));
@@ -126,7 +127,7 @@ describe('no-loss mode (--queue NAME)', () => {
         [processed] = await celeryClient(vhost.url, [{ op: 'processed' }]) as Record<string, Record<string, number>>[];
         const totals = processed[worker.hostname] ?? {};
         return totals['tasks.add'] === 20 && totals['tasks.fail'] === 1;
-      }, 'the worker to run the 21 tasks', 60_000, 500).catch((err: Error) => {
+      }, 'the worker to run the 21 tasks', { timeoutMs: 60_000, intervalMs: 500 }).catch((err: Error) => {
         throw new Error(`${err.message}: ${JSON.stringify(processed)}\n${worker.output()}`);
       });
       assert.equal(await worker.stop('SIGTERM'), 0, worker.output());

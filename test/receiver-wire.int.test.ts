@@ -2,13 +2,14 @@
 // Celery's own, the exchange declaration agrees with Celery's, and bad input interleaved
 // with valid events is counted per reason and skipped while the valid events are folded.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import amqp from 'amqplib';
 import {
-  bindingInfo, celeryClient, eventMessage, exchangeInfo, queueInfo, waitForLatest, waitUntil,
+  bindingInfo, celeryClient, eventMessage, exchangeInfo, queueInfo, waitForLatest,
 } from './helpers/celery.js';
 import { runKernel, startKernel, type KernelRun } from './helpers/kernel-process.js';
 import { createVhost } from './helpers/rabbit.js';
@@ -144,7 +145,7 @@ describe('AMQP receiver on the wire (real RabbitMQ)', () => {
       await kernel.stop('SIGKILL');
     }
     // Auto-delete: the queue goes with its consumer, nothing stays bound to celeryev.
-    await waitUntil(() => queueInfo(vhost.vhost).length === 0, 'the auto-delete queue to go away', 10_000);
+    await waitUntil(() => queueInfo(vhost.vhost).length === 0, 'the auto-delete queue to go away', { timeoutMs: 10_000 });
     assert.deepEqual(bindingInfo(vhost.vhost), []);
   });
 
@@ -176,6 +177,6 @@ describe('AMQP receiver on the wire (real RabbitMQ)', () => {
     } finally {
       await kernel.stop('SIGKILL');
     }
-    await waitUntil(() => queueInfo(vhost.vhost).length === 0, 'the exclusive queue to go away', 10_000);
+    await waitUntil(() => queueInfo(vhost.vhost).length === 0, 'the exclusive queue to go away', { timeoutMs: 10_000 });
   });
 });

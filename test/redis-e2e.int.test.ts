@@ -1,20 +1,20 @@
 // The Redis broker end to end with the real CLI: the captured Celery-on-Redis stream
 // (test/fixtures/redis-5.2.6.jsonl, real workers on DB 7) replayed from the file and
 // re-published live on the local Redis both give the State Celery computed from it;
-// and a Redis restart mid-stream is survived, with the gap reported.
+// and a Redis outage mid-stream (a TCP proxy this test controls cuts the kernel off, never
+// the shared Redis stopped) is survived, with the gap reported.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { rebuildState } from '@evcam/camera-file';
 import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { waitUntil } from '@evcam/camera-testkit';
+import { startTcpProxy, waitUntil } from '@evcam/camera-testkit';
 import { diffAgainstGolden, formatDiffs, readJson, type Golden } from './helpers/golden.js';
 import { runKernel, startKernel } from './helpers/kernel-process.js';
 import { storedState } from './helpers/stored.js';
 import { fixture } from './helpers/paths.js';
-import { ensureRedis } from './helpers/redis.js';
 
 interface RedisCaptureLine { recv_ts: number; channel: string; data: string }
 const CAPTURE = 'redis-5.2.6.jsonl';
@@ -36,9 +36,9 @@ async function republish(lines: RedisCaptureLine[], db: number): Promise<void> {
   }
 }
 
-/** The file camera has stored exactly `events` events (keyframe + deltas in latest.json's directory). */
+/** The file camera's current State (its latest keyframe plus the deltas after it) holds `events` events. */
 const latestHas = (file: string, events: number) => async (): Promise<boolean> =>
-  (await storedState<Golden>(dirname(file)))?.event_count === events;
+  (await rebuildState(dirname(file)).catch(() => null))?.event_count === events;
 
 /** Live, heartbeats are our receive times and liveness is judged at "now", not at the capture's end: compare the rest. */
 function withoutLiveness(g: Golden): Golden {
@@ -86,7 +86,7 @@ describe('Redis broker: conformance with Celery\'s State', () => {
     }
   });
 
-  test('Redis restarted mid-stream: the kernel resubscribes, logs the gap, keeps its State and folds the rest', async () => {
+  test('Redis outage mid-stream (proxy cut, then back): the kernel resubscribes, logs the gap, keeps its State and folds the rest', async () => {
     const db = 13;
     const lines = capture();
     const half = Math.floor(lines.length / 2);
@@ -94,7 +94,8 @@ describe('Redis broker: conformance with Celery\'s State', () => {
     // Backoff capped at 1 s so the test does not wait out long retries.
     const config = join(dir, 'evcam.config.mjs');
     writeFileSync(config, 'export default { receiver: { reconnect: { minDelay: 0.1, maxDelay: 1 } } };\n');
-    const kernel = startKernel(['--config', config, '--broker', `redis://127.0.0.1:6379/${db}`, '--camera', 'file',
+    const proxy = await startTcpProxy(6379);
+    const kernel = startKernel(['--config', config, '--broker', `redis://127.0.0.1:${proxy.port}/${db}`, '--camera', 'file',
       '--camera-option', `dir=${join(dir, 'out')}`, '-F', '0.2', '-l', 'info']);
     try {
       await kernel.waitFor('consuming Celery events');
@@ -106,11 +107,9 @@ describe('Redis broker: conformance with Celery\'s State', () => {
         return n + (Array.isArray(body) ? body.length : 1);
       }, 0);
       await waitUntil(latestHas(latest, firstHalfEvents), `the first ${firstHalfEvents} events`, { timeoutMs: 30_000 });
-      try {
-        execFileSync('redis-cli', ['-h', '127.0.0.1', 'shutdown', 'nosave'], { stdio: 'ignore' });
-      } catch { /* redis-cli reports the closed connection as an error */ }
+      proxy.cut();
       await kernel.waitFor('lost the Redis connection', 20_000);
-      await ensureRedis();
+      proxy.restore();
       await kernel.waitFor('after a gap', 60_000);
       const gapLine = kernel.stderr().split('\n').find((l) => l.includes('after a gap'))!;
       const gap = JSON.parse(gapLine) as { gapSecs: number; from: string; to: string; level: number };
@@ -124,7 +123,7 @@ describe('Redis broker: conformance with Celery\'s State', () => {
       assert.equal(diffs.length, 0, formatDiffs(diffs));
     } finally {
       await kernel.stop('SIGKILL');
-      await ensureRedis();
+      await proxy.close();
     }
   });
 });

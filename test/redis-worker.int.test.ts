@@ -1,25 +1,28 @@
 // A real Celery worker on Redis (Debian's python3-celery, kombu's Redis transport, DB 12),
 // the kernel with `--broker redis://127.0.0.1:6379/12`: the file camera shows the worker
-// and its tasks; then Redis is restarted under both, and tasks sent afterwards show up too.
+// and its tasks; then both lose Redis for a while (a TCP proxy this test controls cuts them
+// off: the shared Redis is never stopped), and tasks sent afterwards show up too.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { waitUntil } from '@evcam/camera-testkit';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CELERY_DIR, PYTHON, celeryClient, waitForLatest, waitUntil } from './helpers/celery.js';
+import { CELERY_DIR, PYTHON, celeryClient, waitForLatest } from './helpers/celery.js';
 import { startKernel } from './helpers/kernel-process.js';
-import { ensureRedis } from './helpers/redis.js';
+import { startTcpProxy } from '@evcam/camera-testkit';
 
 const DB = 12;
 const BROKER = `redis://127.0.0.1:6379/${DB}`;
+const viaProxy = (port: number): string => `redis://127.0.0.1:${port}/${DB}`;
 const WORKER = `redisw@${hostname()}`;
 
 
 /** `celery -A tasks worker -E --pool=solo` on Redis; SIGTERM is its warm shutdown. */
-function startRedisWorker() {
+function startRedisWorker(broker: string) {
   const child = spawn(PYTHON, ['-m', 'celery', '-A', 'tasks', 'worker', '-E', '--pool=solo', '-n', 'redisw@%h', '-l', 'warning'], {
-    cwd: CELERY_DIR, env: { ...process.env, EVCAM_TEST_BROKER: BROKER, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: CELERY_DIR, env: { ...process.env, EVCAM_TEST_BROKER: broker, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -41,10 +44,11 @@ const send = async (ops: Parameters<typeof celeryClient>[1]): Promise<string[]> 
 const done = (state: string | undefined): boolean => state === 'SUCCESS' || state === 'FAILURE';
 
 describe('real Celery worker on Redis', () => {
-  test('tasks show up SUCCESS/FAILURE in the snapshots, also after Redis restarts mid-stream', async () => {
+  test('tasks show up SUCCESS/FAILURE in the snapshots, also after a Redis outage mid-stream', async () => {
+    const proxy = await startTcpProxy(6379);
     const dir = mkdtempSync(join(tmpdir(), 'evcam-redis-worker-'));
-    const kernel = startKernel(['--broker', BROKER, '--camera', 'file', '--camera-option', `dir=${dir}`, '-F', '0.3', '-l', 'info']);
-    const worker = startRedisWorker();
+    const kernel = startKernel(['--broker', viaProxy(proxy.port), '--camera', 'file', '--camera-option', `dir=${dir}`, '-F', '0.3', '-l', 'info']);
+    const worker = startRedisWorker(viaProxy(proxy.port));
     try {
       await kernel.waitFor('consuming Celery events');
       await waitForLatest(dir, (s) => s.workers[WORKER]?.alive === true, `${WORKER} online`, 60_000);
@@ -64,11 +68,9 @@ describe('real Celery worker on Redis', () => {
       assert.match(String(first.tasks[before[1]].traceback), /ValueError: boom/);
       assert.equal(first.tasks[before[2]].state, 'SUCCESS');
 
-      try {
-        execFileSync('redis-cli', ['-h', '127.0.0.1', 'shutdown', 'nosave'], { stdio: 'ignore' });
-      } catch { /* the closed connection is reported as an error */ }
+      proxy.cut();
       await kernel.waitFor('lost the Redis connection', 20_000);
-      await ensureRedis();
+      proxy.restore();
       await kernel.waitFor('after a gap', 60_000);
 
       // The worker reconnects on its own (Celery's broker_connection_retry); its heartbeats come back.
@@ -87,7 +89,7 @@ describe('real Celery worker on Redis', () => {
     } finally {
       await worker.stop();
       await kernel.stop('SIGKILL');
-      await ensureRedis();
+      await proxy.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 // Camera outage: a camera whose onShutter throws, hangs or is slow never stops ingestion or the
 // other cameras; a camera that fails at start makes the kernel exit (config error) or retry (backend down).
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { readJson, type Golden } from './helpers/golden.js';
 import { runKernel, startKernel, type KernelRun } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
 import { createVhost, declareCeleryev, publishCaptured } from './helpers/rabbit.js';
-import { captured, freePort, healthz, MISBEHAVING_CAMERA, readLatest, scrape, waitForHttp, waitUntil } from './helpers/reliability.js';
+import { captured, freePort, healthz, MISBEHAVING_CAMERA, readLatest, scrape, waitForHttp } from './helpers/reliability.js';
 
 function writeConfig(dir: string, config: Record<string, unknown>): string {
   const path = join(dir, 'evcam.config.json');
@@ -54,14 +55,14 @@ describe('camera outage', () => {
     await publishCaptured(vhost.url, captured());
     const expected = readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json')).event_count;
     const latest = join(dir, 'snapshots', 'latest.json');
-    await waitUntil(async () => (await readLatest(latest))?.event_count === expected, 30_000, 'the file camera to store every event');
+    await waitUntil(async () => (await readLatest(latest))?.event_count === expected, 'the file camera to store every event', { timeoutMs: 30_000 });
     // Let the misbehaving cameras fail a few times with capped backoff (0.5 s).
     await waitUntil(async () => {
       const cams = (await healthz(port)).cameras as { name: string; failures: number; timeouts: number; superseded: number }[];
       const by = (p: string) => cams.find((c) => c.name === p) as { failures: number; timeouts: number; superseded: number };
       // The hanging camera ignores its AbortSignal: one timeout, then no new shutter until that call settles.
       return by(hang).timeouts >= 1 && by(fail).failures >= 3 && by(slow).superseded >= 1;
-    }, 20_000, 'repeated failures of the misbehaving cameras');
+    }, 'repeated failures of the misbehaving cameras', { timeoutMs: 20_000 });
     const health = await healthz(port);
     assert.equal(health.status, 'degraded');
     const camera = (name: string) => (health.cameras as { name: string; status: string; lastError: string | null }[]).find((c) => c.name === name);
@@ -102,7 +103,7 @@ describe('camera outage', () => {
     await waitForHttp(run, port);
     assert.match(run.stderr(), /camera backend is not available; the other cameras and ingestion carry on, retrying/);
     await publishCaptured(vhost.url, captured().slice(0, 100));
-    await waitUntil(async () => ((await readLatest(join(dir, 'snapshots', 'latest.json')))?.event_count ?? 0) > 0, 20_000, 'the file camera to store');
+    await waitUntil(async () => ((await readLatest(join(dir, 'snapshots', 'latest.json')))?.event_count ?? 0) > 0, 'the file camera to store', { timeoutMs: 20_000 });
     assert.equal(await run.stop('SIGTERM'), 0, run.stderr().slice(-3000));
   });
 });

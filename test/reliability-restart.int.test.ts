@@ -1,6 +1,7 @@
 // Restart recovery: the State is checkpointed; in no-loss mode a message is acked only once a
 // checkpoint covers it, so kill -9 at any moment followed by a restart loses and double-counts nothing.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { diffAgainstGolden, formatDiffs, readJson, type Golden } from './helpers
 import { startKernel, type KernelRun } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
 import { createVhost, listQueues, publishCaptured } from './helpers/rabbit.js';
-import { captured, freePort, waitForHttp, readLatest, scrape, waitUntil, withoutLiveFields } from './helpers/reliability.js';
+import { captured, freePort, waitForHttp, readLatest, scrape, withoutLiveFields } from './helpers/reliability.js';
 
 const golden = (): Golden => withoutLiveFields(readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json')));
 
@@ -42,7 +43,7 @@ describe('restart recovery (real kernel processes, real RabbitMQ, kill -9)', () 
     const first = kernel(dir, 'evcam-restart-a', ['-F', '0.2']);
     await first.waitFor('consuming Celery events');
     await publishCaptured(vhost.url, messages.slice(0, 400));
-    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) > 0 && existsSync(join(dir, 'checkpoint.json')), 30_000, 'a shutter and a checkpoint');
+    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) > 0 && existsSync(join(dir, 'checkpoint.json')), 'a shutter and a checkpoint', { timeoutMs: 30_000 });
     first.child.kill('SIGKILL');
     assert.equal(await first.exited, null, 'killed, not exited');
     await publishCaptured(vhost.url, messages.slice(400));
@@ -50,8 +51,8 @@ describe('restart recovery (real kernel processes, real RabbitMQ, kill -9)', () 
     const second = kernel(dir, 'evcam-restart-a', ['-F', '0.2']);
     await second.waitFor('restored the State from the checkpoint');
     const expected = golden().event_count;
-    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) >= expected, 30_000, `${expected} events in latest.json`);
-    await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-restart-a')?.messages === 0, 10_000, 'every message acked');
+    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) >= expected, `${expected} events in latest.json`, { timeoutMs: 30_000 });
+    await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-restart-a')?.messages === 0, 'every message acked', { timeoutMs: 10_000 });
     assert.equal(await second.stop('SIGTERM'), 0, second.stderr());
     assertGolden(latest);
   });
@@ -76,8 +77,8 @@ describe('restart recovery (real kernel processes, real RabbitMQ, kill -9)', () 
     await second.waitFor('consuming Celery events');
     await publishCaptured(vhost.url, messages.slice(300));
     const expected = golden().event_count;
-    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) >= expected, 30_000, `${expected} events in latest.json`);
-    await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-restart-b')?.messages === 0, 10_000, 'every message acked');
+    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) >= expected, `${expected} events in latest.json`, { timeoutMs: 30_000 });
+    await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-restart-b')?.messages === 0, 'every message acked', { timeoutMs: 10_000 });
     const metrics = await scrape(port);
     assert.equal(metrics.get('evcam_duplicate_messages_total'), 300, `each redelivered message recognised once:\n${second.stderr().slice(0, 3000)}`);
     assert.equal(metrics.get('evcam_messages_received_total'), messages.length - 300, 'the rest was folded, each message once');

@@ -1,6 +1,7 @@
 // Shutdown: SIGTERM/SIGINT stop consuming, take a final shutter through every camera (with a
 // deadline), write the final checkpoint (acking what it covers), close and exit 0; a second signal exits at once.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { readJson, type Golden } from './helpers/golden.js';
 import { startKernel, type KernelRun } from './helpers/kernel-process.js';
 import { fixture } from './helpers/paths.js';
 import { createVhost, listQueues, publishCaptured } from './helpers/rabbit.js';
-import { captured, freePort, MISBEHAVING_CAMERA, readLatest, scrape, waitForHttp, waitUntil } from './helpers/reliability.js';
+import { captured, freePort, MISBEHAVING_CAMERA, readLatest, scrape, waitForHttp } from './helpers/reliability.js';
 
 describe('shutdown', () => {
   let vhost: ReturnType<typeof createVhost>;
@@ -32,7 +33,7 @@ describe('shutdown', () => {
       await waitForHttp(run, port);
       const messages = captured();
       await publishCaptured(vhost.url, messages);
-      await waitUntil(async () => (await scrape(port)).get('evcam_messages_received_total') === messages.length, 20_000, 'every message folded');
+      await waitUntil(async () => (await scrape(port)).get('evcam_messages_received_total') === messages.length, 'every message folded', { timeoutMs: 20_000 });
       assert.equal(listQueues(vhost.vhost).find((q) => q.name === queue)?.messages, messages.length, 'nothing acked before a checkpoint');
       assert.equal(await run.stop(signal), 0, run.stderr().slice(-3000));
       const expected = readJson<Golden>(fixture('rabbitmq-5.2.6.golden.json')).event_count;

@@ -2,6 +2,7 @@
 // Elasticsearch API key; the pidfile refuses a second instance; event content cannot steer the
 // file camera outside its directory.
 import assert from 'node:assert/strict';
+import { waitUntil } from '@evcam/camera-testkit';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runKernel, startKernel, type KernelRun } from './helpers/kernel-process.js';
 import { createVhost, declareCeleryev, publishCaptured, RABBIT_HOST, type CapturedMessage } from './helpers/rabbit.js';
-import { captured, freePort, readLatest, waitForHttp, waitUntil } from './helpers/reliability.js';
+import { captured, freePort, readLatest, waitForHttp } from './helpers/reliability.js';
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
 
@@ -59,7 +60,7 @@ describe('secrets and files', () => {
     running.push(run);
     await waitForHttp(run, port);
     await publishCaptured(vhost.url, captured().slice(0, 200));
-    await waitUntil(async () => ((await readLatest(join(dir, 'snapshots', 'latest.json')))?.event_count ?? 0) > 0, 20_000, 'a stored shutter');
+    await waitUntil(async () => ((await readLatest(join(dir, 'snapshots', 'latest.json')))?.event_count ?? 0) > 0, 'a stored shutter', { timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 2500)); // a few failed attempts and retries of both backends
     await fetch(`http://127.0.0.1:${port}/healthz`);
     await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -109,7 +110,7 @@ describe('secrets and files', () => {
         body: JSON.stringify({ type: 'worker-heartbeat', hostname: name, timestamp: now, freq: 2, clock: 100 + i }) },
     ]);
     await publishCaptured(vhost.url, messages);
-    await waitUntil(async () => ((await readLatest(join(dir, 'latest.json')))?.event_count ?? 0) === messages.length, 20_000, 'the nasty events stored');
+    await waitUntil(async () => ((await readLatest(join(dir, 'latest.json')))?.event_count ?? 0) === messages.length, 'the nasty events stored', { timeoutMs: 20_000 });
     assert.equal(await run.stop('SIGTERM'), 0);
     const latest = (await readLatest(join(dir, 'latest.json')));
     assert.ok(latest && Object.keys(latest.workers).includes('../../../evil'), 'the names are kept as data');

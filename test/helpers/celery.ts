@@ -1,8 +1,8 @@
 // Real Celery for end-to-end tests: start/stop workers of test/celery/tasks.py (Debian's
 // python3-celery, only as /usr/bin/python3), send tasks through a small Python client,
 // and read what the kernel's file camera stored.
+import { waitUntil } from '@evcam/camera-testkit';
 import { storedState } from './stored.js';
-import { waitUntil as waitFor } from '@evcam/camera-testkit';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -84,22 +84,16 @@ export function readLatest(dir: string): Promise<Snapshot | null> {
   return storedState<Snapshot>(dir);
 }
 
-/** Poll the stored State until `check` holds; returns that snapshot. */
+/** Poll the file camera's stored State until `check` holds; returns that snapshot. */
 export async function waitForLatest(dir: string, check: (s: Snapshot) => boolean, what: string, timeoutMs = 60_000): Promise<Snapshot> {
-  const started = Date.now();
   let last: Snapshot | null = null;
-  for (;;) {
-    last = await readLatest(dir);
-    if (last !== null && check(last)) return last;
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stored State: ${JSON.stringify(last)?.slice(0, 3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-export function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, intervalMs?: number): Promise<void> {
-  return waitFor(check, what, { timeoutMs, intervalMs });
+  await waitUntil(async () => {
+    last = (await readLatest(dir)) ?? last;
+    return last !== null && check(last);
+  }, what, { timeoutMs, intervalMs: 200 }).catch((err: Error) => {
+    throw new Error(`${err.message}; last State: ${JSON.stringify(last)?.slice(0, 3000)}`);
+  });
+  return last!;
 }
 
 // --- Celery-shaped events, for exact counts --------------------------------------------

@@ -6,22 +6,11 @@ import amqp from 'amqplib';
 import type { RecordedShutter } from './cameras/recorder.js';
 import type { Golden } from './golden.js';
 import type { CapturedMessage } from './rabbit.js';
+import { prng } from './prng.js';
 
 export const RECORDER_CAMERA = new URL('./cameras/recorder.js', import.meta.url).pathname;
 
 export interface Outgoing { routingKey: string; body: Buffer; contentType?: string; contentEncoding?: string; headers?: Record<string, unknown> }
-
-/** A seeded PRNG (mulberry32), so every run interleaves the same way. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The captured stream in order with `bad` malformed messages (random bytes, truncated JSON,

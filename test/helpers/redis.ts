@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { waitUntil } from './celery.js';
+import { waitUntil } from '@evcam/camera-testkit';
 
 /** The local Redis, started exactly as CI (and the machine) start it. */
 const REDIS_START = ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no',
@@ -17,5 +17,5 @@ export const redisUp = (): boolean => {
 export async function ensureRedis(): Promise<void> {
   if (redisUp()) return;
   execFileSync('redis-server', REDIS_START, { stdio: 'ignore' });
-  await waitUntil(redisUp, 'redis-server to answer PING', 20_000);
+  await waitUntil(redisUp, 'redis-server to answer PING', { timeoutMs: 20_000 });
 }

@@ -1,7 +1,7 @@
 // Shared bits of the reliability, fuzz, health and secrets tests.
 import { dirname } from 'node:path';
 import { storedState } from './stored.js';
-import { waitUntil as waitFor } from '@evcam/camera-testkit';
+import { waitUntil } from '@evcam/camera-testkit';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +14,6 @@ export const MISBEHAVING_CAMERA = fileURLToPath(new URL('./cameras/misbehaving.j
 
 export const captured = (name = 'rabbitmq-5.2.6.jsonl'): CapturedMessage[] =>
   readFileSync(fixture(name), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CapturedMessage);
-
-export function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  return waitFor(check, what, { timeoutMs });
-}
 
 /** The State the file camera stored (keyframe + deltas), or null before its first shutter. */
 export function readLatest(path: string): Promise<(Golden & { seq: number; changed: unknown }) | null> {
@@ -51,7 +47,7 @@ export async function waitForHttp(run: KernelRun, port: number): Promise<void> {
   await waitUntil(async () => {
     if (run.child.exitCode !== null) throw new Error(`kernel exited (${run.child.exitCode}):\n${run.stderr().slice(-3000)}`);
     return healthz(port).then((h) => h.receiver?.connected === true, () => false);
-  }, 20_000, `http on port ${port}`);
+  }, `http on port ${port}`, { timeoutMs: 20_000 });
 }
 
 export type Samples = Map<string, number>;

@@ -1,8 +1,5 @@
 import 'reflect-metadata';
-import type { Clock, Logger, Timer } from '@evcam/camera-api';
 import { Container, ContainerModule } from 'inversify';
-import type { ResolvedConfig } from '../config/schema.js';
-import type { ShutterGate } from '../engine/gate.js';
 import { Kernel } from '../kernel.js';
 import { camerasModule } from '../modules/cameras.js';
 import { checkpointModule } from '../modules/checkpoint.js';
@@ -10,21 +7,12 @@ import { haModule } from '../modules/ha.js';
 import { httpModule } from '../modules/http.js';
 import { ingestModule } from '../modules/ingest.js';
 import { receiverModule } from '../modules/receiver.js';
-import { runtimeModule } from '../modules/runtime.js';
+import { runtimeModule, type RuntimeOptions } from '../modules/runtime.js';
 import { stateModule } from '../modules/state.js';
 import { loadUserModules } from '../modules/user.js';
 import { Ids } from './ids.js';
 
-export interface BuildOptions {
-  config: ResolvedConfig;
-  configDir: string;
-  logger: Logger;
-  /** Replace the clock (replay uses the events' receive times). */
-  clock?: Clock;
-  /** Replace the timer (tests use a fake one). */
-  timer?: Timer;
-  /** Shutter only while this is open (high availability); default OPEN_GATE. */
-  gate?: ShutterGate;
+export interface BuildOptions extends RuntimeOptions {
   /** Build without cameras (dump). */
   withoutCameras?: boolean;
   /** 'run' (default) also binds the Checkpointer and the HTTP server when configured; replay and dump do not. */
