@@ -129,11 +129,11 @@ export class S3Camera extends Polaroid<S3CameraOptions> {
       this.base = { seq, key };
       this.sinceFull = 0;
       this.deltaBytes = 0;
-      this.fullBytes = historyJson.length;
+      this.fullBytes = history.body.length;
     } else {
       this.counts.delta++;
       this.sinceFull++;
-      this.deltaBytes += historyJson.length;
+      this.deltaBytes += history.body.length;
     }
     if (ids !== null) this.remember(snapshot, ids, seq, key);
   }

@@ -54,3 +54,37 @@ test('delta mode: only full objects read the full view; base + deltas rebuild ev
   assert.equal(kinds[kinds.length - 1], 'delta', 'the last shutter was a delta');
   assert.deepEqual(latest, expected[expected.length - 1], 'latest.json after close is the whole State of the last shutter');
 });
+
+test('delta mode: a full object once the deltas since the last one outgrow fullFraction of it', async () => {
+  const { camera } = makeCamera({ bucket: 'evcam-view', prefix: 'fraction/', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true,
+    spoolDir: tempDir(), gzip: false, delta: true, fullEvery: 1000, fullFraction: 0.3, ...s3.credentials });
+  await camera.onInstall();
+  const harness = new Harness(DEFAULT_FIXTURE, silentLogger);
+  harness.foldSilently(Math.ceil(harness.deliveries.length / 2));
+  let taken = harness.state.snapshot(0, 1, 1);
+  await camera.onShutter(taken.snapshot, ctx);
+  const step = Math.ceil(harness.deliveries.length / 20);
+  for (let seq = 2; harness.remaining > 0; seq++) {
+    const since = taken.cut;
+    taken.release?.();
+    harness.foldSilently(harness.next + step);
+    taken = harness.state.snapshot(since, seq, seq);
+    await camera.onShutter(taken.snapshot, ctx);
+  }
+  taken.release?.();
+  await camera.onClose();
+  const keys = (await listKeys(s3.client, 'evcam-view', 'fraction/')).filter((k) => !k.endsWith('latest.json'));
+  const sizes: { full: boolean; bytes: number }[] = [];
+  for (const k of keys) {
+    const body = (await getObject(s3.client, 'evcam-view', k)).body;
+    sizes.push({ full: (JSON.parse(body.toString()) as { delta?: boolean }).delta !== true, bytes: body.length });
+  }
+  assert.ok(sizes.filter((s) => s.full).length >= 2, 'deltas outgrew 0.3 of the full object: another full one followed');
+  // Each full object after the first comes once the deltas before it exceed 0.3 of the previous full one, not earlier.
+  let full = sizes[0].bytes;
+  let deltas = 0;
+  for (const s of sizes.slice(1)) {
+    if (s.full) { assert.ok(deltas > 0.3 * full, `full after ${deltas} delta bytes (previous full ${full})`); full = s.bytes; deltas = 0; }
+    else { assert.ok(deltas <= 0.3 * full, 'a delta past the fraction should have been a full object'); deltas += s.bytes; }
+  }
+});
