@@ -2,6 +2,7 @@ export { runCameraConformance, checkCameraConformance, type ConformanceResult } 
 export { autoFreq, conformance, type CameraUnderTest, type ConformanceOptions, type KitContext, type KitRun, type SetupContext, type Step } from './conformance.js';
 export { backendProblems, evictionProblems, incrementalProblems, orderProblems, type BackendView, type EvictionRule } from './checks.js';
 export { fixtureSnapshot, Harness } from './harness.js';
+export { watchFullView, type FullViewReads } from './full-view.js';
 export { FakeHost } from './fake-host.js';
 export { DEFAULT_FIXTURE, readDeliveries, deliver, type Delivery } from './fixture.js';
 export { Recorder } from './recorder.js';

@@ -7,6 +7,7 @@ import { adviceFor, describeEsError, isRetryableEsError } from './es-errors.js';
 import { buildTemplates, indexNames, type IndexNames } from './mappings.js';
 import { optionsSchema, redactOptions, redactUrl, type ElasticsearchCameraOptions } from './options.js';
 import { PendingBuffer } from './pending-buffer.js';
+import { StateCounts } from './state-counts.js';
 import { retentionRequests } from './retention.js';
 import { installTemplates } from './templates.js';
 
@@ -39,6 +40,8 @@ export class ElasticsearchCamera extends Polaroid<ElasticsearchCameraOptions> {
   /** `alive` as last written per worker: a worker can die without an event, so changed alone misses it. */
   private readonly writtenAlive = new Map<string, boolean>();
   private lastDropLog = -Infinity;
+  /** Tasks by state for the summaries, kept from changed/removed (a scan would cost O(tasks held) per shutter). */
+  private readonly counts = new StateCounts();
 
   /** `clientOptions` is for tests (the mock's Connection); the kernel passes only ctx. */
   constructor(ctx: CameraContext<ElasticsearchCameraOptions>, clientOptions: Partial<ClientOptions> = {}) {
@@ -99,6 +102,7 @@ export class ElasticsearchCamera extends Polaroid<ElasticsearchCameraOptions> {
         `Elasticsearch kept answering 429/5xx for ${result.deferred} documents; they stay buffered and are retried with backoff`,
         { retryable: true });
     }
+    this.counts.stored();
   }
 
   override async onCleanup(): Promise<void> {
@@ -149,7 +153,9 @@ export class ElasticsearchCamera extends Polaroid<ElasticsearchCameraOptions> {
       dropped += this.pendingDocs.put(bulkEntry(this.indices.workers, hostname, workerSource(worker, at)));
       this.writtenAlive.set(hostname, worker.alive);
     }
-    dropped += this.pendingSummaries.put(bulkEntry(this.indices.snapshots, summaryId(snapshot), summarySource(snapshot)));
+    this.counts.apply(snapshot);
+    const counts = { total: this.counts.total, byState: this.counts.toObject() };
+    dropped += this.pendingSummaries.put(bulkEntry(this.indices.snapshots, summaryId(snapshot), summarySource(snapshot, counts)));
     if (dropped > 0) this.noteDropped();
   }
 

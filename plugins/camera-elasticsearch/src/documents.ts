@@ -46,15 +46,25 @@ export function workerSource(worker: WorkerSnapshot, snapshot: Pick<Snapshot, 's
   return JSON.stringify({ ...worker, '@timestamp': iso(snapshot.taken_at), last_heartbeat: last, snapshot_seq: snapshot.seq });
 }
 
-/** One summary per shutter, for time-series charts: counts by state, workers alive. */
-export function summarySource(snapshot: Snapshot): string {
+/** Tasks by state from a scan of the whole view: O(tasks held). The camera keeps them incrementally (StateCounts). */
+export function countTasks(snapshot: Snapshot): TaskCounts {
   const byState: Record<string, number> = {};
-  let tasks = 0;
+  let total = 0;
   for (const uuid in snapshot.tasks) {
     const state = snapshot.tasks[uuid].state;
     byState[state] = (byState[state] ?? 0) + 1;
-    tasks++;
+    total++;
   }
+  return { total, byState };
+}
+
+export interface TaskCounts { total: number; byState: Record<string, number> }
+
+/**
+ * One summary per shutter, for time-series charts: counts by state, workers alive.
+ * `counts` defaults to a scan of every task; the camera passes its incremental ones.
+ */
+export function summarySource(snapshot: Snapshot, counts: TaskCounts = countTasks(snapshot)): string {
   let workers = 0;
   let alive = 0;
   for (const hostname in snapshot.workers) {
@@ -67,8 +77,8 @@ export function summarySource(snapshot: Snapshot): string {
     taken_at: snapshot.taken_at,
     event_count: snapshot.event_count,
     task_count: snapshot.task_count,
-    tasks_total: tasks,
-    tasks_by_state: byState,
+    tasks_total: counts.total,
+    tasks_by_state: counts.byState,
     workers_total: workers,
     workers_alive: alive,
     changed_tasks: snapshot.changed.tasks.length,

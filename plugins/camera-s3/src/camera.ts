@@ -2,9 +2,9 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { resolve } from 'node:path';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Polaroid, type CameraContext, type ShutterContext, type Snapshot } from '@evcam/camera-api';
+import { Polaroid, type CameraContext, type ShutterContext, type Snapshot, type TaskSnapshot, type WorkerSnapshot } from '@evcam/camera-api';
 import { createS3Client, putObjectWith } from './client.js';
-import { deltaDocument, idsOf, type Ids } from './documents.js';
+import { deltaDocument, type DeltaIds } from './documents.js';
 import { historyKey, latestKey } from './layout.js';
 import { optionsSchema, redactOptions, type S3CameraOptions } from './options.js';
 import { deleteExpiredHistory } from './retention.js';
@@ -42,10 +42,17 @@ export class S3Camera extends Polaroid<S3CameraOptions> {
   private uploader: Uploader | null = null;
   private seqs: SeqCounter | null = null;
   private counts = { full: 0, delta: 0 };
-  // Delta mode: what the previous history object held, and the full object the chain starts from.
-  private previousIds: Ids | null = null;
+  // Delta mode: the State of the previous history object, kept from changed/removed (task dicts are
+  // immutable, so these are pointers, not copies), and the full object the chain starts from.
+  private held: Map<string, TaskSnapshot> | null = null;
+  private heldWorkers: Set<string> | null = null;
+  /** The last stored snapshot without its tasks: with `held`, the final full latest.json at close. */
+  private lastHeader: { doc: Omit<Snapshot, 'tasks'>; seq: number; key: string } | null = null;
   private base: { seq: number; key: string } | null = null;
   private sinceFull = 0;
+  /** Delta bytes since the last full object, and that object's size (the fullFraction rule). */
+  private deltaBytes = 0;
+  private fullBytes = 0;
   /** Set when the spool dropped objects: a delta chain is broken, so the next object is full. */
   private forceFull = false;
 
@@ -91,17 +98,23 @@ export class S3Camera extends Polaroid<S3CameraOptions> {
     this.uploader.start();
   }
 
+  /**
+   * Without `delta`, every shutter stores the whole snapshot (history object and latest.json:
+   * O(tasks held)). With `delta`, a shutter reads only `changed` and `removed` (O(changed)),
+   * except for a full object every `fullEvery` shutters, when the deltas since the last one
+   * outgrow `fullFraction` of it, or after a spool drop; latest.json is written with the full
+   * objects, and at close from the State the deltas built (see README, "Layout").
+   */
   override async onShutter(snapshot: Snapshot, { signal }: ShutterContext): Promise<void> {
     const { uploader, seqs } = this.ready();
     const o = this.options;
     const seq = await seqs.take();
     const key = historyKey(o.prefix, seq, snapshot.taken_at, o.gzip);
-    // Serialised once: latest.json and (unless a delta) the history object share it.
-    const fullJson = JSON.stringify(snapshot);
-    const current = o.delta ? idsOf(snapshot) : null;
-    const isFull = !o.delta || this.forceFull || this.previousIds === null || this.base === null || this.sinceFull + 1 >= o.fullEvery;
-    const historyJson = isFull ? fullJson
-      : JSON.stringify(deltaDocument(snapshot, this.previousIds!, current!, this.base!));
+    const ids = o.delta ? this.deltaIds(snapshot) : null;
+    const isFull = ids === null || this.forceFull || this.held === null || this.base === null
+      || this.sinceFull + 1 >= o.fullEvery || this.deltaBytes > o.fullFraction * this.fullBytes;
+    // Full: serialised once, latest.json and the history object share it (the one O(tasks) read).
+    const historyJson = isFull ? JSON.stringify(snapshot) : JSON.stringify(deltaDocument(snapshot, ids!, this.base!));
     const history: S3Object = {
       key,
       body: o.gzip ? await gzip(historyJson) : Buffer.from(historyJson),
@@ -109,22 +122,68 @@ export class S3Camera extends Polaroid<S3CameraOptions> {
       contentEncoding: o.gzip ? 'gzip' : undefined,
       metadata: { 'evcam-kind': isFull ? 'full' : 'delta', 'evcam-seq': String(seq) },
     };
-    const latest: S3Object = {
-      key: latestKey(o.prefix), body: Buffer.from(fullJson), contentType: JSON_TYPE,
-      // Readers polling latest.json through a CDN or browser must not get a stale copy.
-      cacheControl: 'no-cache', metadata: { 'evcam-seq': String(seq), 'evcam-history-key': key },
-    };
-    await uploader.submit(seq, history, latest, signal);
+    await uploader.submit(seq, history, isFull ? this.latestObject(historyJson, seq, key) : null, signal);
     if (isFull) {
       this.counts.full++;
       this.forceFull = false;
       this.base = { seq, key };
       this.sinceFull = 0;
+      this.deltaBytes = 0;
+      this.fullBytes = history.body.length;
     } else {
       this.counts.delta++;
       this.sinceFull++;
+      this.deltaBytes += history.body.length;
     }
-    this.previousIds = current;
+    if (ids !== null) this.remember(snapshot, ids, seq, key);
+  }
+
+  /** changed/removed of a delta, from the kernel's lists; a hand-made snapshot without `removed` is diffed against `held`. */
+  private deltaIds(snapshot: Snapshot): DeltaIds {
+    const removed = snapshot.removed;
+    let removedTasks: string[];
+    let removedWorkers: string[];
+    if (removed !== undefined) {
+      ({ tasks: removedTasks, workers: removedWorkers } = removed);
+    } else {
+      removedTasks = [];
+      if (this.held !== null) for (const id of this.held.keys()) if (snapshot.tasks[id] === undefined) removedTasks.push(id);
+      removedWorkers = [...(this.heldWorkers ?? [])].filter((h) => !Object.hasOwn(snapshot.workers, h));
+    }
+    return { tasks: snapshot.changed.tasks, workers: snapshot.changed.workers, removedTasks, removedWorkers };
+  }
+
+  /** The stored snapshot's State, for the next delta's fallback and the final latest.json. */
+  private remember(snapshot: Snapshot, ids: DeltaIds, seq: number, key: string): void {
+    const held = (this.held ??= new Map());
+    for (const id of ids.removedTasks) held.delete(id);
+    for (const id of ids.tasks) {
+      const task = snapshot.tasks[id];
+      if (task === undefined) held.delete(id); else held.set(id, task);
+    }
+    this.heldWorkers = new Set(Object.keys(snapshot.workers));
+    const { tasks: _tasks, ...doc } = snapshot;
+    this.lastHeader = { doc: { ...doc, workers: JSON.parse(JSON.stringify(snapshot.workers)) as Record<string, WorkerSnapshot> }, seq, key };
+  }
+
+  private latestObject(json: string, seq: number, historyKeyOfIt: string): S3Object {
+    return {
+      key: latestKey(this.options.prefix), body: Buffer.from(json), contentType: JSON_TYPE,
+      // Readers polling latest.json through a CDN or browser must not get a stale copy.
+      cacheControl: 'no-cache', metadata: { 'evcam-seq': String(seq), 'evcam-history-key': historyKeyOfIt },
+    };
+  }
+
+  /** Delta mode, deltas since the last full object: latest.json becomes the whole State of the last shutter. */
+  private async writeFinalLatest(): Promise<void> {
+    const { held, lastHeader, uploader } = this;
+    if (!this.options.delta || this.sinceFull === 0 || held === null || lastHeader === null || uploader === null) return;
+    const json = JSON.stringify({ ...lastHeader.doc, tasks: Object.fromEntries(held) });
+    try {
+      await uploader.submitLatest(this.latestObject(json, lastHeader.seq, lastHeader.key));
+    } catch (err) {
+      this.logger.error({ err, camera: this.name }, 'S3 camera: the final full latest.json could not be stored or spooled');
+    }
   }
 
   override async onCleanup(): Promise<void> {
@@ -136,6 +195,7 @@ export class S3Camera extends Polaroid<S3CameraOptions> {
   }
 
   override async onClose(): Promise<void> {
+    await this.writeFinalLatest();
     await this.uploader?.close(this.options.closeTimeout);
     this.client.destroy();
   }

@@ -16,27 +16,23 @@ export interface DeltaDocument extends Omit<Snapshot, 'tasks' | 'workers'> {
   removed: { tasks: string[]; workers: string[] };
 }
 
-export interface Ids { tasks: Set<string>; workers: Set<string> }
+/** What a delta object lists as removed and changed: from the kernel's `changed`/`removed`, never the full view. */
+export interface DeltaIds { tasks: string[]; workers: string[]; removedTasks: string[]; removedWorkers: string[] }
 
-export function idsOf(snapshot: Snapshot): Ids {
-  return { tasks: new Set(Object.keys(snapshot.tasks)), workers: new Set(Object.keys(snapshot.workers)) };
-}
-
-export function deltaDocument(snapshot: Snapshot, previous: Ids, current: Ids, base: { seq: number; key: string }): DeltaDocument {
-  const pick = <T>(all: Record<string, T>, ids: string[]): Record<string, T> => {
-    const out: Record<string, T> = {};
-    for (const id of ids) if (Object.hasOwn(all, id)) out[id] = all[id];
-    return out;
-  };
-  const gone = (before: Set<string>, now: Set<string>): string[] => [...before].filter((id) => !now.has(id));
-  const { tasks, workers, ...header } = snapshot;
+/** A delta built by single-id lookups of the changed ids: O(changed). */
+export function deltaDocument(snapshot: Snapshot, ids: DeltaIds, base: { seq: number; key: string }): DeltaDocument {
+  const { tasks, workers, removed: _removed, ...header } = snapshot;
+  const pickedTasks: Snapshot['tasks'] = {};
+  for (const id of ids.tasks) { const t = tasks[id]; if (t !== undefined) pickedTasks[id] = t; }
+  const pickedWorkers: Snapshot['workers'] = {};
+  for (const id of ids.workers) if (Object.hasOwn(workers, id)) pickedWorkers[id] = workers[id];
   return {
     ...header,
     delta: true,
     base: base.seq,
     base_key: base.key,
-    tasks: pick(tasks, snapshot.changed.tasks),
-    workers: pick(workers, snapshot.changed.workers),
-    removed: { tasks: gone(previous.tasks, current.tasks), workers: gone(previous.workers, current.workers) },
+    tasks: pickedTasks,
+    workers: pickedWorkers,
+    removed: { tasks: ids.removedTasks, workers: ids.removedWorkers },
   };
 }

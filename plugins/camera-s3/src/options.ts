@@ -29,6 +29,8 @@ export const optionsSchema = z.object({
   /** Upload only changed tasks/workers, with a full snapshot every fullEvery shutters. */
   delta: bool.default(false),
   fullEvery: positiveInt.default(60),
+  /** Delta mode: also write a full object once the deltas since the last one outgrow this fraction of its size. */
+  fullFraction: z.coerce.number().positive().default(1),
   /** Delete history objects older than this in onCleanup (seconds or "7d"); unset keeps everything. */
   retention: duration.optional(),
   /** Where snapshots wait while S3 is down; relative to the config file. Default: .evcam-spool/s3-<bucket> */

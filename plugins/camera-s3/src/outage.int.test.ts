@@ -117,8 +117,13 @@ test('spool full: oldest snapshots dropped (counted, logged), the newest survive
     assert.equal(keys.length, 11 - dropped, 'everything not dropped arrived');
     const seqs = keys.map(seqOf);
     assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
-    // What survives is the newest: the last spooled seq is there.
-    assert.equal(JSON.parse((await getObject(server.client, BUCKET, 'evcam/latest.json')).body.toString()).seq, 12);
+    // What survives is the newest: the last spooled seq is there, and latest.json is the newest
+    // full object (delta mode writes it with the full ones; a drop forces one).
+    assert.equal(seqOf(keys.at(-1)!), 12);
+    const fulls = [];
+    for (const k of keys) if (JSON.parse((await getObject(server.client, BUCKET, k)).body.toString()).delta === undefined) fulls.push(seqOf(k));
+    assert.ok(fulls.some((q) => q > 1), 'a full object followed the drop');
+    assert.equal(JSON.parse((await getObject(server.client, BUCKET, 'evcam/latest.json')).body.toString()).seq, fulls.at(-1));
     await shutter(camera, { ...s, seq: 13, taken_at: s.taken_at + 13, changed: { tasks: ids.slice(0, 1), workers: [] } });
     const newest = history(await listKeys(server.client, BUCKET)).at(-1)!;
     const doc = JSON.parse((await getObject(server.client, BUCKET, newest)).body.toString());

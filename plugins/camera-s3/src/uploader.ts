@@ -62,7 +62,7 @@ export class Uploader {
    * Store one snapshot: its history object, then latest.json. Resolves once both are in S3
    * or safely in the spool; rejects only if the spool itself cannot be written.
    */
-  async submit(seq: number, history: S3Object, latest: S3Object, signal?: AbortSignal): Promise<void> {
+  async submit(seq: number, history: S3Object, latest: S3Object | null, signal?: AbortSignal): Promise<void> {
     if (this.stopped) throw new Error('the S3 uploader is closed');
     if (!this.backlog) {
       try {
@@ -71,10 +71,22 @@ export class Uploader {
       } catch (err) {
         this.noteOutage(err, history.key);
         await this.spoolHistory(seq, history);
-        await this.spoolLatest(latest);
+        if (latest !== null) await this.spoolLatest(latest);
         this.kick();
         return;
       }
+      if (latest !== null) await this.submitLatest(latest, signal);
+      return;
+    }
+    await this.spoolHistory(seq, history);
+    if (latest !== null) await this.spoolLatest(latest);
+    this.kick();
+  }
+
+  /** Store latest.json alone (behind the spool's history objects while it holds any). */
+  async submitLatest(latest: S3Object, signal?: AbortSignal): Promise<void> {
+    if (this.stopped) throw new Error('the S3 uploader is closed');
+    if (!this.backlog) {
       try {
         await this.opts.put(latest, this.signalFor(signal));
         this.stats.uploaded++;
@@ -85,7 +97,6 @@ export class Uploader {
       }
       return;
     }
-    await this.spoolHistory(seq, history);
     await this.spoolLatest(latest);
     this.kick();
   }
