@@ -26,8 +26,8 @@ const PG_URL = process.env.EVCAM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5
 const role = async (n: Node): Promise<string | null> => healthz(n.port).then((h) => h.ha?.role ?? null, () => null);
 const golden = (name: string): Golden => withoutLiveFields(readJson<Golden>(fixture(name)));
 
-function assertEqualsGolden(latest: string, expected: Golden): void {
-  const diffs = diffAgainstGolden(withoutLiveFields(readJson<Golden>(latest)), expected);
+async function assertEqualsGolden(latest: string, expected: Golden): Promise<void> {
+  const diffs = diffAgainstGolden(withoutLiveFields((await readLatest(latest))!), expected);
   assert.equal(diffs.length, 0, formatDiffs(diffs));
 }
 
@@ -85,7 +85,7 @@ describe('high availability (two kernel processes, one group)', () => {
     assert.ok(killed);
     const expected = goldenWithCustom(golden('rabbitmq-5.2.6.golden.json'), custom);
     await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, `${expected.event_count} events in b's latest.json`, { timeoutMs: 30_000 });
-    assertEqualsGolden(b.latest, expected);
+    await assertEqualsGolden(b.latest, expected);
     const hb = await healthz(b.port);
     assert.equal(hb.state.eventCount, expected.event_count, 'event_count = valid events published, custom ones included');
     assert.equal(hb.ha.takeovers, 1);
@@ -112,7 +112,7 @@ describe('high availability (two kernel processes, one group)', () => {
     await waitUntil(async () => (await role(again)) === 'leader', 'a leads again', { timeoutMs: 10_000 });
     await waitUntil(() => recorded(log).slice(linesBefore).some((l) => l.node === 'a'), 'a shutter by the restarted node', { timeoutMs: 10_000 });
     await waitUntil(async () => ((await readLatest(again.latest))?.seq ?? 0) >= 1 && (await readLatest(again.latest))!.event_count === expected.event_count, 'a wrote its State', { timeoutMs: 10_000 });
-    assertEqualsGolden(again.latest, expected);
+    await assertEqualsGolden(again.latest, expected);
     assert.equal(await again.run.stop('SIGTERM'), 0);
   });
 
@@ -151,7 +151,7 @@ describe('high availability (two kernel processes, one group)', () => {
     assert.ok(epochs.every((e) => e > lines.find((l) => l.node === 'a')!.epoch!), 'the new leader\'s snapshots carry a higher epoch');
     const expected = golden('rabbitmq-5.2.6.golden.json');
     await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, 'b folded everything', { timeoutMs: 30_000 });
-    assertEqualsGolden(b.latest, expected);
+    await assertEqualsGolden(b.latest, expected);
     await waitUntil(async () => (await healthz(a.port)).state.eventCount === expected.event_count, 'the old leader folded everything too', { timeoutMs: 30_000 });
     for (const n of [a, b]) assert.equal(await n.run.stop('SIGTERM'), 0, n.run.stderr());
   });
@@ -171,12 +171,12 @@ describe('high availability (two kernel processes, one group)', () => {
     const expected = goldenWithCustom(golden('rabbitmq-5.2.6.golden.json'), 5);
     await waitUntil(async () => (await healthz(b.port)).state.eventCount === expected.event_count, 'the late standby folded everything', { timeoutMs: 30_000 });
     await waitUntil(async () => (await readLatest(a.latest))?.event_count === expected.event_count, 'the leader wrote everything', { timeoutMs: 30_000 });
-    assertEqualsGolden(a.latest, expected);
+    await assertEqualsGolden(a.latest, expected);
     assert.ok(recorded(log).every((l) => l.node === 'a'), 'the standby wrote nothing');
     // Its State, written once it leads, is the leader's.
     assert.equal(await a.run.stop('SIGTERM'), 0, a.run.stderr());
     await waitUntil(async () => (await readLatest(b.latest))?.event_count === expected.event_count, 'b leads and writes', { timeoutMs: 10_000 });
-    assertEqualsGolden(b.latest, expected);
+    await assertEqualsGolden(b.latest, expected);
     assert.equal(await b.run.stop('SIGTERM'), 0, b.run.stderr());
   });
 
@@ -254,7 +254,7 @@ describe('high availability (two kernel processes, one group)', () => {
       }
       const expected = golden('redis-5.2.6.golden.json');
       await waitUntil(async () => ((await readLatest(b.latest))?.event_count ?? 0) >= expected.event_count, `${expected.event_count} events in b's latest.json`, { timeoutMs: 30_000 });
-      assertEqualsGolden(b.latest, expected);
+      await assertEqualsGolden(b.latest, expected);
       const shutters = recorded(log);
       assert.ok(shutters.slice(0, linesAtKill).every((l) => l.node === 'a'), 'the standby wrote nothing while a led');
       assert.ok(shutters.filter((l) => l.node === 'b').every((l) => l.epoch! > shutters[0].epoch!));
