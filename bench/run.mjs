@@ -6,7 +6,8 @@
 // EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory,sql,scale; all by default),
 // EVCAM_BENCH_SQL_ROWS (tasks rows for the SQL query timings, 1000000).
 // The scale part (bench/scale.mjs) takes EVCAM_BENCH_SCALE_TASKS (1000000), EVCAM_BENCH_SCALE_CELERY
-// (true) and EVCAM_BENCH_SCALE_RUNS (1).
+// (true) and EVCAM_BENCH_SCALE_RUNS (1). The cpu part (bench/cpu.mjs, issue 15 item 4) takes
+// EVCAM_BENCH_CPU_MESSAGES (300000) and EVCAM_BENCH_STARTUP_RUNS (5).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -180,6 +181,10 @@ try {
     results.scale = await runNode('bench/scale.mjs', [], { timeoutMs: 6 * 3600_000 });
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench/results/scale.json'), `${JSON.stringify({ when: results.when, machine: results.machine, scale: results.scale }, null, 2)}\n`);
+  }
+  if (PARTS.has('cpu')) {
+    log('cpu: one pre-filled queue drained by the kernel, the bare reader and Python evcam; start-up CPU (see bench/cpu.mjs)');
+    results.cpu = await runNode('bench/cpu.mjs', [], { timeoutMs: 3600_000 });
   }
   const { ingest, memory } = PARTS.has('ingest') || PARTS.has('memory') ? await brokerBenches() : { ingest: [], memory: [] };
   if (ingest.length > 0) {
