@@ -10,7 +10,7 @@
 // Each contender gets its own copy of the same messages, published before any of them runs.
 // Start-up: whole-process CPU of `evcam-kernel replay <1k-event fixture>` (file camera) and of
 // `evcam-kernel --help`, median of EVCAM_BENCH_STARTUP_RUNS (5).
-// Knobs (env): EVCAM_BENCH_CPU_MESSAGES (300000). Prints one JSON line.
+// Knobs (env): EVCAM_BENCH_CPU_MESSAGES (300000), EVCAM_BENCH_CPU_CHECKPOINT (true; false: --no-checkpoint). Prints one JSON line.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +20,7 @@ import { KERNEL_BIN, PROBE, ROOT, runNode, startKernel } from './lib/processes.m
 
 const MESSAGES = Number(process.env.EVCAM_BENCH_CPU_MESSAGES ?? 300_000);
 const PYTHON = process.env.EVCAM_BENCH_PYTHON ?? '/usr/bin/python3';
+const CHECKPOINT = process.env.EVCAM_BENCH_CPU_CHECKPOINT !== 'false';
 const STARTUP_RUNS = Number(process.env.EVCAM_BENCH_STARTUP_RUNS ?? 5);
 const FIXTURE = join(ROOT, 'test/fixtures/bigdata-5.2.6.jsonl');
 const log = (msg) => process.stderr.write(`[bench cpu] ${msg}\n`);
@@ -74,7 +75,8 @@ try {
 
   log('kernel: --queue (acks after folding), 1 s file camera');
   const k = await startKernel(['-b', broker.url, '--queue', q.kernel, '--limit', String(events), '--camera', 'file',
-    '--camera-option', `dir=${join(workDir, 'snapshots')}`, '-F', '1', '--checkpoint', join(workDir, 'checkpoint.json')], { workDir, timeoutMs: 900_000 }).result;
+    '--camera-option', `dir=${join(workDir, 'snapshots')}`, '-F', '1',
+    ...(CHECKPOINT ? ['--checkpoint', join(workDir, 'checkpoint.json')] : ['--no-checkpoint'])], { workDir, timeoutMs: 900_000 }).result;
   const kernel = { events: k.folded, secs: k.secs, eventsPerSec: k.eventsPerSec, cpuUsPerEvent: k.cpuUsPerEvent, maxRssKb: k.maxRssKb };
   log(`kernel: ${Math.round(kernel.eventsPerSec)} events/s, ${kernel.cpuUsPerEvent.toFixed(2)} µs CPU/event`);
 
