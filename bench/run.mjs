@@ -6,7 +6,8 @@
 // EVCAM_BENCH_ONLY (comma-separated parts to run: fold,shutter,ingest,memory,sql,scale,prometheus; all by default),
 // EVCAM_BENCH_SQL_ROWS (tasks rows for the SQL query timings, 1000000).
 // The scale part (bench/scale.mjs) takes EVCAM_BENCH_SCALE_TASKS (1000000), EVCAM_BENCH_SCALE_CELERY
-// (true) and EVCAM_BENCH_SCALE_RUNS (1).
+// (true) and EVCAM_BENCH_SCALE_RUNS (1). The cpu part (bench/cpu.mjs, issue 15 item 4) takes
+// EVCAM_BENCH_CPU_MESSAGES (300000) and EVCAM_BENCH_STARTUP_RUNS (5).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import { TARGETS, judge, table } from './lib/report.mjs';
 const RUNS = Number(process.env.EVCAM_BENCH_RUNS ?? 5);
 const INGEST_MESSAGES = Number(process.env.EVCAM_BENCH_MESSAGES ?? 200_000);
 const MEMORY_RUNS = Number(process.env.EVCAM_BENCH_MEMORY_RUNS ?? 1);
-const ALL_PARTS = ['fold', 'shutter', 'ingest', 'memory', 'sql', 'scale', 'prometheus'];
+const ALL_PARTS = ['fold', 'shutter', 'ingest', 'memory', 'sql', 'scale', 'prometheus', 'cpu'];
 const PARTS = new Set((process.env.EVCAM_BENCH_ONLY ?? ALL_PARTS.join(',')).split(',').map((p) => p.trim()));
 const NULL_CAMERA = join(ROOT, 'bench/lib/null-camera.mjs');
 
@@ -184,6 +185,10 @@ try {
   if (PARTS.has('prometheus')) {
     log('prometheus: CPU the camera adds per event; scrape at 1,000 task names x 50 workers');
     results.prometheus = await runNode('bench/prometheus.mjs', ['--json'], { nodeArgs: ['--max-old-space-size=4096'], timeoutMs: 900_000 });
+  }
+  if (PARTS.has('cpu')) {
+    log('cpu: one pre-filled queue drained by the kernel, the bare reader and Python evcam; start-up CPU (see bench/cpu.mjs)');
+    results.cpu = await runNode('bench/cpu.mjs', [], { timeoutMs: 3600_000 });
   }
   const { ingest, memory } = PARTS.has('ingest') || PARTS.has('memory') ? await brokerBenches() : { ingest: [], memory: [] };
   if (ingest.length > 0) {

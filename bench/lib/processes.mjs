@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const KERNEL_BIN = join(ROOT, 'packages/kernel/bin/evcam-kernel.js');
-const PROBE = pathToFileURL(join(ROOT, 'bench/lib/probe.mjs')).href;
+export const KERNEL_BIN = join(ROOT, 'packages/kernel/bin/evcam-kernel.js');
+export const PROBE = pathToFileURL(join(ROOT, 'bench/lib/probe.mjs')).href;
 
 /**
  * The node flags and environment the bin's shebang gives the kernel

@@ -10,6 +10,11 @@ export const TARGETS = {
   sqlShutterPgMs: 250,        // one shutter of 10k changed tasks into PostgreSQL
   sqlShutterSqliteMs: 150,    // the same into SQLite
   sqlQueryMs: 100,            // each documented history query on 1M task rows
+  // issue 15 item 4 (cpu part): whole-process CPU per event draining one pre-filled queue
+  cpuVsBare: 2,               // kernel (acks, 1 s file camera) / bare amqplib no-ack reader
+  cpuVsPython: 0.10,          // kernel / Python evcam (Celery's EventReceiver + State + Polaroid)
+  speedVsPython: 5,           // kernel drain events/s / Python evcam's
+  startupCpuSecs: 0.25,       // `replay` of a 1k-event fixture, whole process
   // issue 15 (scale part): replay of a generated 1M-task stream, --max-tasks-in-memory 1000000
   scaleNullRatio: 1.10,       // 1 s shutters, camera that stores nothing / no shutters
   scaleFileRatio: 1.35,       // 1 s file camera / no shutters
@@ -40,6 +45,12 @@ export function judge(r) {
     for (const db of ['postgres', 'sqlite']) {
       verdicts.push({ what: `sql queries ${db}`, pass: Object.values(r.sql[db].queries).every((q) => q.ms.median <= t.sqlQueryMs) });
     }
+  }
+  if (r.cpu) {
+    verdicts.push({ what: 'cpu vs bare', pass: r.cpu.cpuVsBare <= t.cpuVsBare });
+    verdicts.push({ what: 'cpu vs python', pass: r.cpu.cpuVsPython <= t.cpuVsPython });
+    verdicts.push({ what: 'speed vs python', pass: r.cpu.speedVsPython >= t.speedVsPython });
+    verdicts.push({ what: 'start-up cpu', pass: r.cpu.startup.replayCpuSecs <= t.startupCpuSecs });
   }
   if (r.scale) {
     const s = r.scale;
@@ -109,6 +120,7 @@ export function table(r) {
     }
   }
   if (r.scale) rows.push(...scaleRows(r.scale, t, v));
+  if (r.cpu) rows.push(...cpuRows(r.cpu, t, v));
   return [
     `evcam bench — ${r.when} — ${m.nproc} × ${m.cpu}, ${m.memoryGb} GB, Node ${m.node}, RabbitMQ ${m.rabbitmq}, amqplib ${m.amqplib} (${Math.round(r.totalSecs)} s)`,
     '',
@@ -138,4 +150,18 @@ function scaleRows(s, t, v) {
   }
   rows.push(['Start-up: replay of the 1k-event fixture, whole process CPU', secs(s.startup.cpuSecs.median), range(s.startup.cpuSecs, secs), `≤ ${secs(t.startupCpuSecs)}`, v['start-up CPU']]);
   return rows;
+}
+
+/** Issue 15 item 4's rows: whole-process CPU per event (start-up included) and drain speed, one run each. */
+function cpuRows(c, t, v) {
+  const us = (n) => `${n.toFixed(1)} µs`;
+  const x = (n) => `${n.toFixed(2)}×`;
+  const eps = (p) => `${Math.round(p.eventsPerSec)}/s`;
+  const who = `${Math.round(c.events / 1000)}k events; kernel ${us(c.kernel.cpuUsPerEvent)}, bare ${us(c.bare.cpuUsPerEvent)}, Python ${us(c.python.cpuUsPerEvent)}; load ${c.loadavg.join(' ')}`;
+  return [
+    ['CPU/event: kernel (acks, 1 s file camera) / bare no-ack reader', x(c.cpuVsBare), who, `≤ ${x(t.cpuVsBare)}`, v['cpu vs bare']],
+    ['CPU/event: kernel / Python evcam', x(c.cpuVsPython), '', `≤ ${x(t.cpuVsPython)}`, v['cpu vs python']],
+    ['Drain speed: kernel / Python evcam', x(c.speedVsPython), `kernel ${eps(c.kernel)}, bare ${eps(c.bare)}, Python ${eps(c.python)}`, `≥ ${x(t.speedVsPython)}`, v['speed vs python']],
+    ['Start-up: replay of a 1k-event fixture (CPU)', `${c.startup.replayCpuSecs.toFixed(2)} s`, `--help ${c.startup.helpCpuSecs.toFixed(2)} s`, `≤ ${t.startupCpuSecs} s`, v['start-up cpu']],
+  ];
 }

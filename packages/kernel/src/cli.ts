@@ -2,10 +2,14 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { EvcamError, ErrorCodes } from '@evcam/camera-api';
 import { Command, Option } from 'commander';
-import { dumpCommand, EXIT, replayCommand, runCommand } from './commands.js';
-import { loadConfig, parseCameraOptionFlags, type LoadedConfig } from './config/load.js';
+import type { LoadedConfig } from './config/load.js';
 import type { EvcamConfig } from './config/schema.js';
-import { EX_CANTCREAT } from './runtime/pidfile.js';
+
+// Exit codes (sysexits.h, as commands.ts's EXIT): inlined so --help and --version load no command code.
+const EXIT = { ok: 0, failure: 1, usage: 64, unavailable: 69, config: 78 } as const;
+const EX_CANTCREAT = 73;
+/** The commands and the config loader (zod, cosmiconfig, pino, inversify) load only when a command runs. */
+const commands = () => import('./commands.js');
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -110,6 +114,7 @@ function overridesFrom(flags: CommonFlags): EvcamConfig {
 
 async function load(flags: CommonFlags): Promise<LoadedConfig> {
   if (flags.frequency === undefined && (flags as { freq?: number }).freq !== undefined) flags.frequency = (flags as { freq?: number }).freq;
+  const { loadConfig, parseCameraOptionFlags } = await import('./config/load.js');
   return loadConfig({
     configPath: flags.config,
     overrides: overridesFrom(flags),
@@ -136,13 +141,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError()
     .exitOverride();
   const runCmd = addCommonOptions(program.command('run', { isDefault: true }).description('consume events from the broker and take snapshots (default)'))
-    .action((flags: CommonFlags) => { result = load(flags).then(runCommand); });
+    .action((flags: CommonFlags) => { result = Promise.all([load(flags), commands()]).then(([loaded, c]) => c.runCommand(loaded)); });
   program.addHelpText('after', () => defaultCommandHelp(runCmd));
   addCommonOptions(program.command('replay').argument('<file>', 'JSON Lines capture: AMQP, Redis or dump format')
     .description('fold a recorded stream, take one final shutter through the camera(s), exit'))
-    .action((file: string, flags: CommonFlags) => { result = load(flags).then((loaded) => replayCommand(file, loaded)); });
+    .action((file: string, flags: CommonFlags) => { result = Promise.all([load(flags), commands()]).then(([loaded, c]) => c.replayCommand(file, loaded)); });
   addCommonOptions(program.command('dump').description('print every received event as one JSON line (record with > file.jsonl)'))
-    .action((flags: CommonFlags) => { result = load(flags).then(dumpCommand); });
+    .action((flags: CommonFlags) => { result = Promise.all([load(flags), commands()]).then(([loaded, c]) => c.dumpCommand(loaded)); });
   program.command('new-camera').argument('<name>', 'camera name, e.g. kafka').option('--dir <dir>', 'where to create the package')
     .description('scaffold a camera plugin package that passes the conformance kit')
     .action((name: string, flags: { dir?: string }) => {

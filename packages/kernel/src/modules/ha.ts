@@ -2,9 +2,7 @@ import type { Logger } from '@evcam/camera-api';
 import { ContainerModule } from 'inversify';
 import type { ResolvedConfig } from '../config/schema.js';
 import { Ids } from '../container/ids.js';
-import { HaCoordinator } from '../ha/coordinator.js';
-import { haSettings } from '../ha/settings.js';
-import { HaService, leaseFor } from '../ha/wiring.js';
+import type { HaCoordinator } from '../ha/coordinator.js';
 import type { Receiver } from '../receivers/receiver.js';
 
 /**
@@ -13,9 +11,12 @@ import type { Receiver } from '../receivers/receiver.js';
  * kernel service that starts it after the receiver and stops it last.
  */
 export function haModule(config: ResolvedConfig | undefined, configDir: string): ContainerModule {
-  return new ContainerModule(({ bind, rebind }) => {
+  return new ContainerModule(async ({ bind, rebind }) => {
     const ha = config?.ha;
     if (config === undefined || ha === undefined) return;
+    // Loaded only with `ha`: the leases pull in amqplib and ioredis (start-up CPU, bench cpu part).
+    const [{ HaCoordinator }, { haSettings }, { HaService, leaseFor }] = await Promise.all([
+      import('../ha/coordinator.js'), import('../ha/settings.js'), import('../ha/wiring.js')]);
     const settings = haSettings(ha);
     bind(Ids.Ha).toResolvedValue((receiver: Receiver, logger: Logger) => {
       const log = logger.child({ component: 'ha' });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EvcamError, ErrorCodes, type Clock, type Logger } from '@evcam/camera-api';
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type Options } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { inject, injectable } from 'inversify';
 import { AbortError, retry } from '@evcam/retry';
 import type { CheckpointedReceiver } from '../checkpoint/checkpointer.js';
@@ -207,6 +207,8 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     if (this.stopping) throw new AbortError('stopping');
     const u = this.url;
     const { options, socketOptions } = amqpConnectOptions(u, this.settings, this.configDir);
+    // amqplib loads on the first connect, not with the kernel: replay builds this receiver but never connects.
+    const { default: amqp } = await import('amqplib');
     const connection = await amqp.connect(options, socketOptions);
     let onClose!: () => void;
     this.closed = new Promise<void>((resolveClosed) => { onClose = resolveClosed; });
