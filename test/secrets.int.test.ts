@@ -117,7 +117,7 @@ describe('secrets and files', () => {
     const files = walk(root);
     const outside = files.filter((f) => !f.startsWith(join('a', 'b', 'snapshots') + '/'));
     assert.deepEqual(outside, [], 'nothing written outside the camera directory');
-    for (const f of files) assert.match(f.split('/').pop() as string, /^(latest\.json|\d{4}-\d{2}-\d{2}T[0-9.-]+Z-\d{12}\.json)$/);
+    for (const f of files) assert.match(f.split('/').pop() as string, /^(latest\.json|\d{4}-\d{2}-\d{2}T[0-9.-]+Z-\d{12}(\.json|\.deltas\.jsonl))$/);
     assert.equal(existsSync('/tmp/evcam-abs-evil'), false);
   });
 });

@@ -173,9 +173,16 @@ describe('web dashboard: hostile task fields', () => {
   test('shown as text on every page; no script, no element, no outside link from them', async () => {
     const { page } = browser;
     for (const path of ['', 'workers', 'tasks', 'tasks?q=script', 'task/evil-1', 'task/big-1']) {
+      // The page's data comes from the JSON API: wait for that answer and a rendered frame (not for network
+      // idle, which live pages refetching after every shutter never reach).
+      const answered = page.waitForResponse((r) => new URL(r.url()).pathname.startsWith('/api/') && !r.url().includes('/api/events'));
       await page.goto(`${url}${path}`);
+      await answered;
       await page.locator('main h1').waitFor();
-      await page.waitForLoadState('networkidle');
+      await page.evaluate(() => new Promise<void>((done) => {
+        const frame = (globalThis as unknown as { requestAnimationFrame(cb: () => void): void }).requestAnimationFrame;
+        frame(() => frame(done));
+      }));
       assert.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: string }).__pwned), undefined, `${path}: no injected script ran`);
       assert.equal(await page.locator('main img, main script, main iframe, main svg, main b, main i').count(), 0, `${path}: no element from a task field`);
       const hrefs = await page.locator('a[href]').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
