@@ -42,3 +42,17 @@ export function changedTasks(snapshot: Snapshot, writtenAlive: ReadonlyMap<strin
   }
   return { tasks, workers };
 }
+
+/** What a history camera counts, for tests and its log (the same for every SQL dialect). */
+export interface HistoryCameraStats {
+  /** Shutters written. */
+  stored: number;
+  tasksWritten: number;
+  workersWritten: number;
+  /** Text values replaced because the database cannot hold them (NUL on PostgreSQL, lone surrogates). */
+  replaced: number;
+  /** Shutters refused because a higher HA epoch already wrote. */
+  fenced: number;
+  /** Task rows deleted by retention. */
+  deleted: number;
+}

@@ -10,7 +10,7 @@ export { taskToRow, rowToTask, workerToRow, rowToWorker, type TaskRow, type Work
 export { documentedQueries, queryArgs, paramNames, type DocumentedQuery, type QueryId } from './queries.js';
 export { TextCleaner, REPLACEMENT_CHARACTER, type Dialect } from './text.js';
 export { retentionOption, retentionRules, longestRetention, type Retention, type RetentionRule } from './retention.js';
-export { shutterRows, changedTasks, type ShutterRows } from './changes.js';
+export { shutterRows, changedTasks, type ShutterRows, type HistoryCameraStats } from './changes.js';
 export {
   SEARCH_COLUMNS, FTS_TABLE, MIN_INDEXED_SEARCH, likePattern, usesSearchIndex, ftsPhrase, searchIndexStatements, pgSearchIndexCheck,
 } from './search.js';

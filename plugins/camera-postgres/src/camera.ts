@@ -1,6 +1,6 @@
 import { EvcamError, ErrorCodes, Polaroid, type CameraContext, type ShutterContext, type Snapshot } from '@evcam/camera-api';
 import {
-  changedTasks, longestRetention, retentionRules, tableNames, TextCleaner, workerToRow,
+  changedTasks, longestRetention, retentionRules, tableNames, TextCleaner, workerToRow, type HistoryCameraStats,
 } from '@evcam/history-schema';
 import { redactUrl } from '@evcam/options';
 import pg from 'pg';
@@ -10,18 +10,7 @@ import { optionsSchema, redactOptions, type PostgresCameraOptions } from './opti
 import { statements, type Statements } from './statements.js';
 import { tasksJson } from './task-json.js';
 
-export interface PostgresCameraStats {
-  /** Shutters committed. */
-  stored: number;
-  tasksWritten: number;
-  workersWritten: number;
-  /** Text values replaced because PostgreSQL cannot hold them (NUL, lone surrogates). */
-  replaced: number;
-  /** Shutters refused because a higher HA epoch already wrote. */
-  fenced: number;
-  /** Task rows deleted by retention. */
-  deleted: number;
-}
+export type PostgresCameraStats = HistoryCameraStats;
 
 /**
  * Task history in PostgreSQL: each shutter is one transaction upserting the changed tasks

@@ -1,21 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { EvcamError, ErrorCodes, Polaroid, type ShutterContext, type Snapshot } from '@evcam/camera-api';
-import { changedTasks, longestRetention, retentionRules } from '@evcam/history-schema';
+import { changedTasks, longestRetention, retentionRules, type HistoryCameraStats } from '@evcam/history-schema';
 import { toEvcamError } from './errors.js';
 import { optionsSchema, type SqliteCameraOptions } from './options.js';
 import type { CleanupResult, OpenResult, ShutterResult, ThreadError } from './protocol.js';
 import { ThreadClient } from './thread-client.js';
 
-export interface SqliteCameraStats {
-  stored: number;
-  tasksWritten: number;
-  workersWritten: number;
-  /** Text values replaced because SQLite's UTF-8 cannot hold them (lone surrogates). */
-  replaced: number;
-  fenced: number;
-  deleted: number;
-}
+export type SqliteCameraStats = HistoryCameraStats;
 
 /**
  * Task history in one SQLite file, nothing to install: each shutter is one IMMEDIATE
