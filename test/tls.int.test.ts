@@ -1,15 +1,16 @@
 // amqps:// and rediss:// end to end: the kernel speaks real TLS (verifying the server
 // certificate against receiver.tls.ca) to the local RabbitMQ and Redis through a TLS terminator.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { waitUntil } from '@evcam/camera-testkit';
-import { readJson, type Golden } from './helpers/golden.js';
+import type { Golden } from './helpers/golden.js';
 import { runKernel, startKernel } from './helpers/kernel-process.js';
 import { createVhost, publishCaptured } from './helpers/rabbit.js';
+import { storedState } from './helpers/stored.js';
 import { startTlsProxy, type TlsProxy } from './helpers/tls-proxy.js';
 
 const event = (uuid: string) => ({
@@ -17,10 +18,10 @@ const event = (uuid: string) => ({
   name: 'tasks.add', args: '(1, 2)', kwargs: '{}', retries: 0, eta: null, expires: null, root_id: uuid, parent_id: null,
 });
 
+/** Waits until the file camera whose latest.json is `file` has stored `uuid` (keyframe + deltas). */
 async function waitForTask(file: string, uuid: string): Promise<Golden> {
-  let snap: Golden | undefined;
-  // A read error is a file mid-rename: waitUntil tries again.
-  await waitUntil(() => existsSync(file) && (snap = readJson<Golden>(file)).tasks[uuid] !== undefined, `${uuid} in ${file}`, { timeoutMs: 20_000 });
+  let snap: Golden | null = null;
+  await waitUntil(async () => (snap = await storedState<Golden>(dirname(file)))?.tasks[uuid] !== undefined, `${uuid} stored in ${dirname(file)}`, { timeoutMs: 20_000 });
   return snap!;
 }
 
