@@ -87,7 +87,7 @@ describe('no-loss mode (--queue NAME)', () => {
   });
 
   test('receiver.acks: the broker sees acked consumption by default and with fold, none with --acks none; events fold either way', async () => {
-    for (const [flags, ackRequired, prefetch] of [[[], true, 2000], [['--acks', 'fold'], true, 2000], [['--acks', 'none'], false, 0]] as const) {
+    for (const [flags, ackRequired, prefetch] of [[[], true, 10000], [["--acks", "fold"], true, 10000], [['--acks', 'none'], false, 0]] as const) {
       const queue = `evcam-acks-${randomUUID().slice(0, 8)}`;
       const dir = mkdtempSync(join(tmpdir(), 'evcam-acks-'));
       const kernel = startKernel(kernelArgs(vhost.url, dir, queue, [...flags]));

@@ -42,25 +42,55 @@ export interface SavedState {
 /** The State as plain JSON values, built only from its public fields. */
 export function saveState(state: CeleryState): SavedState {
   const tasks: SavedTask[] = [];
+  for (const task of state.tasks.values()) tasks.push(saveTask(state, task));
+  return { eventCount: state.eventCount, taskCount: state.taskCount, position: state.position, tasks, workers: saveWorkers(state), orphans: saveOrphans(state) };
+}
+
+/**
+ * JSON.stringify(saveState(state)), as pieces to concatenate (or write one after another).
+ * Each task's entry is cached on its record and dropped when the task changes, so a
+ * checkpoint re-serialises only the tasks changed since the previous one; the pieces are
+ * taken synchronously, so they are one consistent cut however long the write takes.
+ */
+export function savedStateJson(state: CeleryState): string[] {
+  const pieces: string[] = [
+    `{"eventCount":${JSON.stringify(state.eventCount)},"taskCount":${JSON.stringify(state.taskCount)},"position":${JSON.stringify(state.position)},"tasks":[`,
+  ];
+  let first = true;
   for (const task of state.tasks.values()) {
-    const fields: Record<string, unknown> = {};
-    for (const key of TASK_FIELDS) fields[key] = task[key];
-    const children: string[] = [];
-    if (task.children !== null) for (const child of task.children) if (inState(state, child)) children.push(uuidOf(child));
-    tasks.push({ uuid: task.uuid, fields, worker: task.worker?.hostname ?? null, children, touched: task.touched });
+    if (!first) pieces.push(',');
+    first = false;
+    pieces.push(task.saved ??= JSON.stringify(saveTask(state, task)));
   }
+  pieces.push(`],"workers":${JSON.stringify(saveWorkers(state))},"orphans":${JSON.stringify(saveOrphans(state))}}`);
+  return pieces;
+}
+
+function saveTask(state: CeleryState, task: TaskRecord): SavedTask {
+  const fields: Record<string, unknown> = {};
+  for (const key of TASK_FIELDS) fields[key] = task[key];
+  const children: string[] = [];
+  if (task.children !== null) for (const child of task.children) if (inState(state, child)) children.push(uuidOf(child));
+  return { uuid: task.uuid, fields, worker: task.worker?.hostname ?? null, children, touched: task.touched };
+}
+
+function saveWorkers(state: CeleryState): SavedWorker[] {
   const workers: SavedWorker[] = [];
   for (const worker of state.workers.values()) {
     const fields: Record<string, unknown> = {};
     for (const key of WORKER_FIELDS) fields[key] = worker[key];
     workers.push({ hostname: worker.hostname, fields, heartbeats: worker.heartbeats.slice(), touched: worker.touched });
   }
+  return workers;
+}
+
+function saveOrphans(state: CeleryState): [string, string[]][] {
   const orphans: [string, string[]][] = [];
   const index = orphanIndex(state);
   if (index !== null) {
     for (const [parentId, waiting] of index) orphans.push([parentId, [...waiting].filter((c) => inState(state, c)).map(uuidOf)]);
   }
-  return { eventCount: state.eventCount, taskCount: state.taskCount, position: state.position, tasks, workers, orphans };
+  return orphans;
 }
 
 /**

@@ -58,17 +58,40 @@ export function moveAside(file: string, now = new Date()): string {
   return aside;
 }
 
+/** Pieces are joined into writes of about this many characters (no document-sized string or buffer). */
+const WRITE_CHUNK_CHARS = 1 << 20;
+
+function* chunks(pieces: readonly string[]): Generator<string> {
+  let batch: string[] = [];
+  let length = 0;
+  for (const piece of pieces) {
+    batch.push(piece);
+    length += piece.length;
+    if (length >= WRITE_CHUNK_CHARS) {
+      yield batch.join('');
+      batch = [];
+      length = 0;
+    }
+  }
+  if (batch.length > 0) yield batch.join('');
+}
+
 /**
  * Write atomically: temporary file in the same directory, fsync, rename, fsync
  * the directory. A crash at any point leaves the old or the new checkpoint, whole.
+ * `json` is the document, or pieces of it to write one after another; returns its length in characters.
  */
-export async function writeCheckpoint(file: string, json: string): Promise<void> {
+export async function writeCheckpoint(file: string, json: string | readonly string[]): Promise<number> {
+  const pieces = typeof json === 'string' ? [json] : json;
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   // The default lives in the state directory, which may not exist yet; private, as the State names hosts and arguments.
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const handle = await open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(json, 'utf8');
+    // Each writeFile continues at the handle's position and completes partial writes itself.
+    for (const chunk of chunks(pieces)) await handle.writeFile(chunk, 'utf8');
     await handle.sync();
   } catch (err) {
     await handle.close().catch(() => {});
@@ -78,6 +101,7 @@ export async function writeCheckpoint(file: string, json: string): Promise<void>
   await handle.close();
   await rename(tmp, file);
   syncDirectory(dirname(file));
+  return length;
 }
 
 function syncDirectory(dir: string): void {

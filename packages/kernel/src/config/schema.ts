@@ -79,7 +79,7 @@ export const receiverSchema = z.strictObject({
    */
   acks: z.enum(['auto', 'none', 'fold', 'checkpoint']).default('auto'),
   /** No-loss mode: unacknowledged messages in flight (basic.qos). */
-  prefetch: z.number().int().positive().default(2000),
+  prefetch: z.number().int().positive().default(10000),
   /** AMQP heartbeat seconds; omit for the server's value, 0 disables. */
   heartbeat: z.number().int().nonnegative().optional(),
   /** TLS for amqps:// and rediss:// (paths are relative to the config file). */

@@ -22,6 +22,11 @@ export interface State {
   snapshot(since: number, seq: number, now: number): TakenSnapshot;
   /** The State as a checkpoint carries it. */
   save(): SavedState;
+  /**
+   * Optional: JSON.stringify(save()) as pieces to concatenate, for a State that can
+   * re-serialise only what changed since the last call (CeleryState caches each task's entry).
+   */
+  saveJson?(): string[];
   /** Refill an empty State from a checkpoint (throws IncompatibleCheckpoint for a malformed one). */
   restore(saved: SavedState): void;
   readonly eventCount: number;

@@ -1,5 +1,5 @@
 import { READY_STATES, SNAPSHOT_SCHEMA, type Logger, type Snapshot, type TaskSnapshot, type TakenSnapshot, type WorkerSnapshot } from '@evcam/camera-api';
-import { restoreState, saveState, type SavedState } from '../checkpoint/state-codec.js';
+import { restoreState, savedStateJson, saveState, type SavedState } from '../checkpoint/state-codec.js';
 import type { State } from '../container/services.js';
 import { CutOverlay, cutView } from './cut.js';
 import { TaskRecord, WorkerRecord, type CeleryEvent } from './records.js';
@@ -166,6 +166,7 @@ export class CeleryState implements State {
   private touch(task: TaskRecord, version: number): void {
     task.touched = version;
     task.dict = null;
+    task.saved = null;
     this.touchList.touch(task);
   }
 
@@ -369,6 +370,11 @@ export class CeleryState implements State {
   /** The State as a checkpoint carries it (checkpoint/state-codec.ts). */
   save(): SavedState {
     return saveState(this);
+  }
+
+  /** JSON.stringify(save()) in pieces, re-serialising only the tasks changed since the last call. */
+  saveJson(): string[] {
+    return savedStateJson(this);
   }
 
   /** Refill this empty State from a checkpoint, within this State's limits. */
