@@ -43,13 +43,17 @@ describe('restart recovery (real kernel processes, real RabbitMQ, kill -9)', () 
     const first = kernel(dir, 'evcam-restart-a', ['-F', '0.2']);
     await first.waitFor('consuming Celery events');
     await publishCaptured(vhost.url, messages.slice(0, 400));
-    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) > 0 && existsSync(join(dir, 'checkpoint.json')), 'a shutter and a checkpoint', { timeoutMs: 30_000 });
+    // Killed once a full checkpoint and at least one journal entry after it are on disk.
+    const journal = join(dir, 'checkpoint.json.journal');
+    await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) > 0 && existsSync(journal) && readFileSync(journal, 'utf8').includes('\n'),
+      'a shutter, a checkpoint and a journal entry', { timeoutMs: 30_000 });
     first.child.kill('SIGKILL');
     assert.equal(await first.exited, null, 'killed, not exited');
     await publishCaptured(vhost.url, messages.slice(400));
 
     const second = kernel(dir, 'evcam-restart-a', ['-F', '0.2']);
     await second.waitFor('restored the State from the checkpoint');
+    assert.match(second.stderr(), /"journalEntries":[1-9]/, 'restored from the full checkpoint and its journal');
     const expected = golden().event_count;
     await waitUntil(async () => ((await readLatest(latest))?.event_count ?? 0) >= expected, `${expected} events in latest.json`, { timeoutMs: 30_000 });
     await waitUntil(() => listQueues(vhost.vhost).find((q) => q.name === 'evcam-restart-a')?.messages === 0, 'every message acked', { timeoutMs: 10_000 });

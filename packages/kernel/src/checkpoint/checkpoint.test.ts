@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -7,7 +7,9 @@ import { silentLogger, type Logger, type Timer } from '@evcam/camera-api';
 import { Ingestor } from '../ingest/ingestor.js';
 import { CeleryState, type StateLimits } from '../state/state.js';
 import { Checkpointer, type CheckpointedReceiver } from './checkpointer.js';
+import { journalFile } from './journal.js';
 import { fingerprint, RedeliveryGuard } from './redelivery.js';
+import { applyChanges, type SavedChanges, type SavedState } from './state-codec.js';
 import { CHECKPOINT_FORMAT } from './store.js';
 
 const FIXTURES = new URL('../../../../test/fixtures/', import.meta.url);
@@ -204,4 +206,161 @@ describe('checkpoint: the cached task entries', () => {
       assert.ok(reused > 0, 'unchanged tasks keep their serialised entry between checkpoints');
     });
   }
+});
+
+describe('checkpoint journal: a full checkpoint plus the changes after it', () => {
+  const cases: [string, Partial<StateLimits>, number?][] = [
+    ['spawn-5.2.6.jsonl', {}],
+    ['spawn-5.2.6.jsonl', { maxTasksInMemory: 10, maxWorkersInMemory: 1 }],
+    ['spawn-5.2.6.jsonl', { maxTasksInMemory: 30 }, 11],
+    ['restart-5.2.6.jsonl', { maxTasksInMemory: 5, maxWorkersInMemory: 2 }],
+    ['rabbitmq-5.2.6.jsonl', {}, 7],
+    ['rabbitmq-5.2.6.jsonl', { maxTasksInMemory: 40 }],
+  ];
+  for (const [fixture, limits, seed] of cases) {
+    test(`${fixture}${seed ? ` shuffled(${seed})` : ''} ${JSON.stringify(limits)}: save() at the base + each entry applied = save() now, at every point`, () => {
+      const stream = seed ? shuffled(lines(fixture), seed) : lines(fixture);
+      const { state, ingestor } = kernelParts(limits);
+      // Uneven steps, so an entry covers one message or many (LRU bumps, evictions, adoptions between).
+      const steps = [1, 7, 2, 13, 3, 29, 1, 5];
+      let base: SavedState = state.save();
+      let mark = state.mark();
+      const entries: SavedChanges[] = [];
+      let removals = 0;
+      let at = 0;
+      for (let i = 0; at < stream.length; i++) {
+        const step = steps[i % steps.length];
+        feed(ingestor, stream.slice(at, at + step));
+        at += step;
+        if (i === 9) state.clearTasks(true); // clear_after-like: ready tasks leave, parents lose children
+        if (i === 17) state.clear(); // workers, ready tasks and counters go
+        const json = state.saveChangesJson(mark);
+        assert.ok(json !== null, 'a recent mark can always be answered');
+        entries.push(JSON.parse(json.join('')) as SavedChanges);
+        removals += entries[entries.length - 1].removed.length;
+        mark = state.mark();
+        assert.deepEqual(applyChanges(base, entries), state.save(), `after ${at} messages (${entries.length} entries)`);
+        if (i % 11 === 10) { // a full checkpoint now and then starts a new journal
+          base = state.save();
+          entries.length = 0;
+        }
+      }
+      assert.ok(removals > 0, 'evictions and clears were journaled');
+    });
+  }
+
+  test('an entry holds what changed, not what is held', () => {
+    const stream = lines('rabbitmq-5.2.6.jsonl');
+    const { state, ingestor } = kernelParts({});
+    let at = Math.floor(stream.length / 2);
+    feed(ingestor, stream.slice(0, at));
+    const mark = state.mark();
+    let entry: SavedChanges;
+    do { // up to the first message that changes a task
+      feed(ingestor, stream.slice(at, ++at));
+      entry = JSON.parse((state.saveChangesJson(mark) as string[]).join('')) as SavedChanges;
+    } while (entry.tasks.length === 0 && at < stream.length);
+    assert.ok(state.tasks.size > 20);
+    assert.ok(entry.tasks.length >= 1 && entry.tasks.length <= 10, `${entry.tasks.length} of ${state.tasks.size} tasks`);
+    const again = JSON.parse((state.saveChangesJson(state.mark()) as string[]).join('')) as SavedChanges;
+    assert.deepEqual([again.tasks.length, again.removed.length, again.orphans], [0, 0, undefined], 'nothing changed since the mark');
+  });
+
+  function writer(file: string, limits: Partial<StateLimits> = {}, logger: Logger = silentLogger) {
+    const parts = kernelParts(limits);
+    return { ...parts, cp: new Checkpointer({ file, state: parts.state, ingestor: parts.ingestor, receiver: null, timer: noTimer, logger }) };
+  }
+  function restored(file: string, limits: Partial<StateLimits> = {}, logger: Logger = silentLogger) {
+    const parts = kernelParts(limits);
+    const outcome = new Checkpointer({ file, state: parts.state, ingestor: parts.ingestor, receiver: null, timer: noTimer, logger }).restore();
+    return { ...parts, outcome };
+  }
+
+  for (const limits of [{}, { maxTasksInMemory: 12, maxWorkersInMemory: 2 }] as Partial<StateLimits>[]) {
+    test(`${JSON.stringify(limits)}: checkpoints append to the journal; a restart after any of them restores that State`, async () => {
+      const stream = shuffled(lines('spawn-5.2.6.jsonl'), 3);
+      const file = join(mkdtempSync(join(tmpdir(), 'evcam-cpj-')), 'cp.json');
+      const w = writer(file, limits);
+      const step = Math.max(1, Math.floor(stream.length / 40));
+      for (let at = 0; at < stream.length; at += step) {
+        feed(w.ingestor, stream.slice(at, at + step));
+        await w.cp.write();
+        const r = restored(file, limits);
+        assert.equal(r.outcome, 'restored');
+        assert.equal(snapshotOf(r.state), snapshotOf(w.state), `after ${at + step} messages`);
+      }
+      const m = w.cp.metrics;
+      assert.ok(m.fullWrites >= 2 && m.fullWrites < m.writes / 3, `${m.fullWrites} full of ${m.writes} writes: most are journal entries, the journal is compacted`);
+      assert.equal(m.lastBytes, readFileSync(file, 'utf8').length + readFileSync(journalFile(file), 'utf8').length, 'lastBytes is the checkpoint on disk');
+    });
+  }
+
+  test('a torn last journal line is ignored (logged): the State of the entry before it', async () => {
+    const stream = lines('spawn-5.2.6.jsonl');
+    const file = join(mkdtempSync(join(tmpdir(), 'evcam-cpj-')), 'cp.json');
+    const w = writer(file);
+    feed(w.ingestor, stream.slice(0, 20));
+    await w.cp.write();
+    feed(w.ingestor, stream.slice(20, 40));
+    await w.cp.write();
+    const expected = snapshotOf(w.state);
+    feed(w.ingestor, stream.slice(40, 60));
+    await w.cp.write();
+    const journal = readFileSync(journalFile(file), 'utf8');
+    const lastLine = journal.slice(journal.lastIndexOf('\n', journal.length - 2) + 1);
+    writeFileSync(journalFile(file), journal.slice(0, journal.length - lastLine.length) + lastLine.slice(0, Math.floor(lastLine.length / 2)));
+    const logger = capturingLogger();
+    const r = restored(file, {}, logger);
+    assert.equal(r.outcome, 'restored');
+    assert.equal(snapshotOf(r.state), expected);
+    assert.match(logger.lines.find((l) => l.level === 'warn')?.msg ?? '', /ignored the last line of the checkpoint journal/);
+  });
+
+  test('a damaged line mid-journal: restored up to it, an error says entries were dropped', async () => {
+    const stream = lines('spawn-5.2.6.jsonl');
+    const file = join(mkdtempSync(join(tmpdir(), 'evcam-cpj-')), 'cp.json');
+    const w = writer(file);
+    feed(w.ingestor, stream.slice(0, 40));
+    await w.cp.write();
+    feed(w.ingestor, stream.slice(40, 44));
+    await w.cp.write();
+    const expected = snapshotOf(w.state);
+    for (const [from, to] of [[44, 48], [48, 52]]) {
+      feed(w.ingestor, stream.slice(from, to));
+      await w.cp.write();
+    }
+    const journal = readFileSync(journalFile(file), 'utf8').split('\n');
+    assert.ok(journal.length >= 3, 'three entries in one journal');
+    journal[1] = journal[1].replace('"tasks":[', '"tasks":[7,');
+    writeFileSync(journalFile(file), journal.join('\n'));
+    const logger = capturingLogger();
+    const r = restored(file, {}, logger);
+    assert.equal(snapshotOf(r.state), expected);
+    const error = logger.lines.find((l) => l.level === 'error');
+    assert.match(error?.msg ?? '', /checkpoint journal is damaged/);
+    assert.deepEqual([(error?.obj as { line: number }).line, (error?.obj as { linesDropped: number }).linesDropped], [2, 2]);
+  });
+
+  test('a journal left by an older full checkpoint (crash before it was emptied) is ignored', async () => {
+    const stream = lines('spawn-5.2.6.jsonl');
+    const dir = mkdtempSync(join(tmpdir(), 'evcam-cpj-'));
+    const file = join(dir, 'cp.json');
+    const w = writer(file);
+    feed(w.ingestor, stream.slice(0, 20));
+    await w.cp.write();
+    feed(w.ingestor, stream.slice(20, 40));
+    await w.cp.write();
+    copyFileSync(journalFile(file), join(dir, 'old-journal'));
+    feed(w.ingestor, stream.slice(40));
+    await w.cp.close();
+    const restarted = writer(file);
+    assert.equal(restarted.cp.restore(), 'restored');
+    await restarted.cp.write(); // the first write after a restart is whole: a new journal id
+    const expected = snapshotOf(restarted.state);
+    copyFileSync(join(dir, 'old-journal'), journalFile(file));
+    appendFileSync(journalFile(file), '');
+    const r = restored(file);
+    assert.equal(r.outcome, 'restored');
+    assert.equal(snapshotOf(r.state), expected);
+  });
 });

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Cancel, Logger, Timer } from '@evcam/camera-api';
 import type { Checkpointer as CheckpointerService, State } from '../container/services.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { GuardCut } from './redelivery.js';
-import { IncompatibleCheckpoint } from './state-codec.js';
+import { JournalWriter, journalFile, readJournal } from './journal.js';
+import { applyChanges, checkChanges, IncompatibleCheckpoint, type StateMark } from './state-codec.js';
 import { CHECKPOINT_FORMAT, moveAside, readCheckpoint, writeCheckpoint } from './store.js';
 
 /** A receiver that acknowledges only what a checkpoint covers (AMQP no-loss mode). */
@@ -21,10 +23,13 @@ export function isCheckpointedReceiver(receiver: unknown): receiver is Checkpoin
 
 export interface CheckpointMetrics {
   writes: number;
+  /** Of the writes, those that saved the whole State (the rest appended changes to its journal). */
+  fullWrites: number;
   failures: number;
   /** Checkpoints put off because the State was held for a clear_after shutter. */
   deferred: number;
   lastDurationMs: number | null;
+  /** Size of the checkpoint on disk after the last write: the whole State plus its journal. */
   lastBytes: number | null;
   lastWrittenAt: number | null;
   restoredEvents: number | null;
@@ -34,6 +39,12 @@ export type RestoreOutcome = 'missing' | 'restored' | 'moved-aside';
 
 /** While the State is held, events are buffered, not folded: a checkpoint then would ack messages it lacks. */
 const HELD_RETRY_SECS = 0.05;
+/**
+ * The journal may grow to this many times the full checkpoint before the next one is
+ * written whole: restore reads at most (1 + this) × the State, and under LRU churn a
+ * full write every few checkpoints instead of every one.
+ */
+const JOURNAL_LIMIT = 2;
 
 /**
  * Saves the State (plus the receiver's Lamport clock and the fingerprints of
@@ -54,13 +65,17 @@ export interface CheckpointerDeps {
 
 export class Checkpointer implements CheckpointerService {
   readonly metrics: CheckpointMetrics = {
-    writes: 0, failures: 0, deferred: 0, lastDurationMs: null, lastBytes: null, lastWrittenAt: null, restoredEvents: null,
+    writes: 0, fullWrites: 0, failures: 0, deferred: 0, lastDurationMs: null, lastBytes: null, lastWrittenAt: null, restoredEvents: null,
   };
   private inFlight: Promise<void> | null = null;
   private again = false;
   private stopTimer: Cancel | null = null;
   private retryHeld: Cancel | null = null;
   private closed = false;
+  /** The journal after the last full checkpoint, the State's mark at the last write, and that full write's length. */
+  private journal: JournalWriter | null = null;
+  private mark: StateMark | null = null;
+  private fullLength = 0;
 
   readonly file: string;
   private readonly state: State;
@@ -83,12 +98,24 @@ export class Checkpointer implements CheckpointerService {
     }
     if (read.kind === 'ok') {
       try {
-        this.state.restore(read.document.state);
-        this.ingestor.lamportClock = Math.max(this.ingestor.lamportClock, read.document.lamport);
-        this.receiver?.expectRedelivered(read.document.fingerprints.filter((f) => typeof f === 'string'));
+        const doc = read.document;
+        let { state: saved, lamport, fingerprints, writtenAt } = doc;
+        let journaled = 0;
+        if (doc.journal !== undefined) {
+          const journal = this.readJournal(doc.journal);
+          saved = applyChanges(saved, journal.map((e) => e.state));
+          for (const entry of journal) {
+            lamport = Math.max(lamport, entry.lamport);
+            ({ fingerprints, writtenAt } = entry); // the unacked messages of the newest write
+          }
+          journaled = journal.length;
+        }
+        this.state.restore(saved);
+        this.ingestor.lamportClock = Math.max(this.ingestor.lamportClock, lamport);
+        this.receiver?.expectRedelivered(fingerprints.filter((f) => typeof f === 'string'));
         this.metrics.restoredEvents = this.state.eventCount;
-        this.logger.info({ checkpoint: this.file, writtenAt: read.document.writtenAt, eventCount: this.state.eventCount,
-          tasks: this.state.tasks.size, workers: this.state.workers.size, unacked: read.document.fingerprints.length },
+        this.logger.info({ checkpoint: this.file, writtenAt, journalEntries: journaled, eventCount: this.state.eventCount,
+          tasks: this.state.tasks.size, workers: this.state.workers.size, unacked: fingerprints.length },
         'restored the State from the checkpoint');
         return 'restored';
       } catch (err) {
@@ -97,6 +124,29 @@ export class Checkpointer implements CheckpointerService {
       }
     }
     return this.setAside(read.why);
+  }
+
+  /** The usable entries of the journal `id`; a torn or bad line ends them (logged). */
+  private readJournal(id: string) {
+    const checked = (state: Parameters<typeof checkChanges>[0]): string | null => {
+      try {
+        checkChanges(state);
+        return null;
+      } catch (err) {
+        if (err instanceof IncompatibleCheckpoint) return err.message;
+        throw err;
+      }
+    };
+    const read = readJournal(this.file, id, checked);
+    const stop = read.stoppedAt;
+    if (stop !== null && stop.linesAfter === 0) {
+      this.logger.warn({ journal: journalFile(this.file), line: stop.line, why: stop.why },
+        'ignored the last line of the checkpoint journal (a crash while appending it; its messages were not acknowledged and come again)');
+    } else if (stop !== null) {
+      this.logger.error({ journal: journalFile(this.file), line: stop.line, why: stop.why, linesDropped: stop.linesAfter + 1 },
+        'the checkpoint journal is damaged (changed by something other than evcam?): restored up to the line before; events of the dropped entries may be missing');
+    }
+    return read.entries;
   }
 
   private setAside(why: string): RestoreOutcome {
@@ -143,29 +193,65 @@ export class Checkpointer implements CheckpointerService {
 
   private async writeOnce(): Promise<void> {
     const started = performance.now();
-    // Everything up to the await is one synchronous cut: State, clock and unacked messages agree.
+    // Everything up to the first await is one synchronous cut: State, clock and unacked messages agree.
     const cut = this.receiver?.checkpointCut() ?? null;
-    const writtenAt = Date.now() / 1000;
+    const fields = { writtenAt: Date.now() / 1000, lamport: this.ingestor.lamportClock, fingerprints: cut?.fingerprints ?? [] };
     const eventCount = this.state.eventCount;
-    // JSON.stringify(document) in pieces: the State's own (only changed tasks re-serialised) when it offers them.
-    const envelope = JSON.stringify({ format: CHECKPOINT_FORMAT, writtenAt, lamport: this.ingestor.lamportClock, fingerprints: cut?.fingerprints ?? [] });
-    const pieces = [`${envelope.slice(0, -1)},"state":`, ...(this.state.saveJson?.() ?? [JSON.stringify(this.state.save())]), '}'];
+    const journal = this.journal;
+    const changes = journal !== null && this.mark !== null && journal.length < JOURNAL_LIMIT * this.fullLength
+      ? this.state.saveChangesJson?.(this.mark) ?? null : null;
+    const mark = this.state.mark?.() ?? null;
     let bytes: number;
     try {
-      bytes = await writeCheckpoint(this.file, pieces);
+      if (journal !== null && changes !== null) {
+        await journal.append([journal.nextEnvelope(fields), ...changes, '}']);
+        bytes = this.fullLength + journal.length;
+      } else {
+        bytes = await this.writeFull(fields, mark !== null && this.state.saveChangesJson !== undefined);
+      }
     } catch (err) {
       this.metrics.failures++;
+      // Whatever the journal holds now ends with this failed entry at worst; start over with a full write.
+      await this.dropJournal();
       this.logger.error({ err, checkpoint: this.file }, 'writing the checkpoint failed; messages stay unacknowledged until one succeeds');
       return;
     }
+    this.mark = mark;
     if (process.env.EVCAM_FAILPOINT === 'after-checkpoint-write') process.kill(process.pid, 'SIGKILL'); // crash tests only
     cut?.commit();
     const m = this.metrics;
     m.writes++;
     m.lastDurationMs = performance.now() - started;
     m.lastBytes = bytes;
-    m.lastWrittenAt = writtenAt;
-    this.logger.trace({ checkpoint: this.file, bytes, eventCount }, 'checkpoint written');
+    m.lastWrittenAt = fields.writtenAt;
+    this.logger.trace({ checkpoint: this.file, bytes, eventCount, journalEntries: this.journal?.entries ?? 0 }, 'checkpoint written');
+  }
+
+  /** The whole State, atomically; then a fresh journal for the changes after it. Returns the length written. */
+  private async writeFull(fields: { writtenAt: number; lamport: number; fingerprints: readonly string[] }, withJournal: boolean): Promise<number> {
+    const id = withJournal ? randomUUID() : undefined;
+    // JSON.stringify(document) in pieces: the State's own (only changed tasks re-serialised) when it offers them.
+    const envelope = JSON.stringify({ format: CHECKPOINT_FORMAT, ...fields, journal: id });
+    const pieces = [`${envelope.slice(0, -1)},"state":`, ...(this.state.saveJson?.() ?? [JSON.stringify(this.state.save())]), '}'];
+    await this.dropJournal();
+    const length = await writeCheckpoint(this.file, pieces);
+    this.metrics.fullWrites++;
+    this.fullLength = length;
+    if (id !== undefined) {
+      try {
+        this.journal = await JournalWriter.create(this.file, id);
+      } catch (err) {
+        // The full checkpoint stands; the next one is written whole again.
+        this.logger.warn({ err, journal: journalFile(this.file) }, 'cannot start the checkpoint journal; checkpoints are written whole until it can');
+      }
+    }
+    return length;
+  }
+
+  private async dropJournal(): Promise<void> {
+    const journal = this.journal;
+    this.journal = null;
+    await journal?.close();
   }
 
   /** The final checkpoint at shutdown: after the last fold, before the receiver closes. */
@@ -179,6 +265,7 @@ export class Checkpointer implements CheckpointerService {
     } else {
       await this.writeOnce();
     }
+    await this.dropJournal();
     this.closed = true;
   }
 }

@@ -39,6 +39,34 @@ export interface SavedState {
   orphans: [string, string[]][];
 }
 
+/**
+ * What changed in the State since a checkpoint (a journal entry, checkpoint/journal.ts):
+ * applied to that checkpoint's SavedState it gives the SavedState of now.
+ */
+export interface SavedChanges {
+  eventCount: number;
+  taskCount: number;
+  position: number;
+  /**
+   * Tasks changed or moved in the LRU since, in LRU order: the first ones changed in
+   * place, the last `moved` were inserted or bumped since and go to the tail in this order.
+   */
+  tasks: SavedTask[];
+  moved: number;
+  /** Ids of tasks that left the State since (and are not back). */
+  removed: string[];
+  /** All workers (a few; written whole each time). */
+  workers: SavedWorker[];
+  /** The whole orphan index, present only when it changed. */
+  orphans?: [string, string[]][];
+}
+
+/** A point in the State's history that changes are asked from: its version and LRU clock. */
+export interface StateMark {
+  version: number;
+  lru: number;
+}
+
 /** The State as plain JSON values, built only from its public fields. */
 export function saveState(state: CeleryState): SavedState {
   const tasks: SavedTask[] = [];
@@ -64,6 +92,56 @@ export function savedStateJson(state: CeleryState): string[] {
   }
   pieces.push(`],"workers":${JSON.stringify(saveWorkers(state))},"orphans":${JSON.stringify(saveOrphans(state))}}`);
   return pieces;
+}
+
+/**
+ * JSON.stringify of the SavedChanges of `changed` (LRU order, the last `moved` of them new
+ * or bumped in the LRU) and `removed`, in pieces; task entries cached as above.
+ */
+export function savedChangesJson(state: CeleryState, changed: readonly TaskRecord[], moved: number, removed: readonly string[], withOrphans: boolean): string[] {
+  const pieces: string[] = [
+    `{"eventCount":${JSON.stringify(state.eventCount)},"taskCount":${JSON.stringify(state.taskCount)},"position":${JSON.stringify(state.position)},"tasks":[`,
+  ];
+  for (let i = 0; i < changed.length; i++) {
+    if (i > 0) pieces.push(',');
+    const task = changed[i];
+    pieces.push(task.saved ??= JSON.stringify(saveTask(state, task)));
+  }
+  pieces.push(`],"moved":${moved},"removed":${JSON.stringify(removed)},"workers":${JSON.stringify(saveWorkers(state))}${withOrphans ? `,"orphans":${JSON.stringify(saveOrphans(state))}` : ''}}`);
+  return pieces;
+}
+
+/**
+ * A checkpoint's SavedState with its journal entries applied in order: removed tasks
+ * go, changed ones move to the LRU tail. Checks every entry's shape first.
+ */
+export function applyChanges(base: SavedState, entries: readonly SavedChanges[]): SavedState {
+  checkShape(base);
+  for (const entry of entries) checkChanges(entry);
+  if (entries.length === 0) return base;
+  const tasks = new Map<string, SavedTask>();
+  for (const t of base.tasks) tasks.set(t.uuid, t);
+  let orphans = base.orphans;
+  for (const entry of entries) {
+    for (const id of entry.removed) tasks.delete(id);
+    const inPlace = entry.tasks.length - entry.moved;
+    for (let i = 0; i < entry.tasks.length; i++) {
+      const t = entry.tasks[i];
+      if (i >= inPlace) tasks.delete(t.uuid); // to the tail
+      else check(tasks.has(t.uuid), 'a journal entry changes a task the checkpoint does not hold');
+      tasks.set(t.uuid, t);
+    }
+    if (entry.orphans !== undefined) orphans = entry.orphans;
+  }
+  const last = entries[entries.length - 1];
+  return { eventCount: last.eventCount, taskCount: last.taskCount, position: last.position, tasks: [...tasks.values()], workers: last.workers, orphans };
+}
+
+/** Throws IncompatibleCheckpoint unless `entry` has the shape savedChangesJson writes. */
+export function checkChanges(entry: SavedChanges): void {
+  check(isObject(entry) && Array.isArray(entry.removed) && entry.removed.every((id: unknown) => typeof id === 'string'), 'a journal entry\'s removed is malformed');
+  checkShape(entry);
+  check(Number.isSafeInteger(entry.moved) && entry.moved >= 0 && entry.moved <= entry.tasks.length, 'a journal entry\'s moved is malformed');
 }
 
 function saveTask(state: CeleryState, task: TaskRecord): SavedTask {
@@ -174,6 +252,11 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 /** Check everything before touching the State, so a bad file leaves it empty. */
 function validate(state: CeleryState, saved: SavedState): void {
   check(state.tasks.size === 0 && state.workers.size === 0 && state.position === 0, 'restore needs an empty State');
+  checkShape(saved);
+}
+
+/** The shape saveState (or savedChangesJson) writes: counters, task and worker entries, orphans. */
+function checkShape(saved: Omit<SavedState, 'orphans'> & { orphans?: unknown }): void {
   check(isObject(saved) && Array.isArray(saved.tasks) && Array.isArray(saved.workers), 'tasks/workers are not arrays');
   check(isCount(saved.eventCount) && isCount(saved.taskCount) && isCount(saved.position), 'counters are not integers');
   check(saved.orphans === undefined || (Array.isArray(saved.orphans) && saved.orphans.every((o: unknown) =>

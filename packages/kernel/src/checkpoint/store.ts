@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { SavedState } from './state-codec.js';
 
@@ -18,6 +18,8 @@ export interface CheckpointDocument {
    */
   fingerprints: string[];
   state: SavedState;
+  /** Id of the journal whose entries (in `<file>.journal`) follow this document; absent: none. */
+  journal?: string;
 }
 
 export type ReadResult =
@@ -42,6 +44,7 @@ export function readCheckpoint(file: string): ReadResult {
   }
   const d = doc as Partial<CheckpointDocument> | null;
   if (d === null || typeof d !== 'object') return { kind: 'unusable', why: 'it is not a checkpoint object' };
+  if (d.journal !== undefined && typeof d.journal !== 'string') return { kind: 'unusable', why: 'its journal id is not a string' };
   if (d.format !== CHECKPOINT_FORMAT) {
     return { kind: 'unusable', why: `format is ${JSON.stringify(d.format)}, this kernel reads ${CHECKPOINT_FORMAT}` };
   }
@@ -60,6 +63,12 @@ export function moveAside(file: string, now = new Date()): string {
 
 /** Pieces are joined into writes of about this many characters (no document-sized string or buffer). */
 const WRITE_CHUNK_CHARS = 1 << 20;
+
+/** Write `pieces` one after another at the handle's position, joined into ~1 MB writes. */
+export async function writePieces(handle: FileHandle, pieces: readonly string[]): Promise<void> {
+  // Each writeFile continues at the handle's position and completes partial writes itself.
+  for (const chunk of chunks(pieces)) await handle.writeFile(chunk, 'utf8');
+}
 
 function* chunks(pieces: readonly string[]): Generator<string> {
   let batch: string[] = [];
@@ -90,8 +99,7 @@ export async function writeCheckpoint(file: string, json: string | readonly stri
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const handle = await open(tmp, 'w', 0o600);
   try {
-    // Each writeFile continues at the handle's position and completes partial writes itself.
-    for (const chunk of chunks(pieces)) await handle.writeFile(chunk, 'utf8');
+    await writePieces(handle, pieces);
     await handle.sync();
   } catch (err) {
     await handle.close().catch(() => {});
@@ -104,7 +112,7 @@ export async function writeCheckpoint(file: string, json: string | readonly stri
   return length;
 }
 
-function syncDirectory(dir: string): void {
+export function syncDirectory(dir: string): void {
   try {
     const fd = openSync(dir, 'r');
     try { fsyncSync(fd); } finally { closeSync(fd); }

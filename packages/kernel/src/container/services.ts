@@ -1,7 +1,7 @@
 import type { Logger, TakenSnapshot } from '@evcam/camera-api';
 import type { CheckpointMetrics, RestoreOutcome } from '../checkpoint/checkpointer.js';
 import type { HaStatus } from '../ha/coordinator.js';
-import type { SavedState } from '../checkpoint/state-codec.js';
+import type { SavedState, StateMark } from '../checkpoint/state-codec.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { ShutterEngine } from '../engine/shutter-engine.js';
 import type { Ingestor } from '../ingest/ingestor.js';
@@ -27,6 +27,13 @@ export interface State {
    * re-serialise only what changed since the last call (CeleryState caches each task's entry).
    */
   saveJson?(): string[];
+  /** Optional, with saveChangesJson: where the State is now (taken with each checkpoint). */
+  mark?(): StateMark;
+  /**
+   * Optional: what changed since `since` as a checkpoint journal entry (JSON pieces of a
+   * SavedChanges), or null when the State cannot tell; then the checkpoint is written whole.
+   */
+  saveChangesJson?(since: StateMark): string[] | null;
   /** Refill an empty State from a checkpoint (throws IncompatibleCheckpoint for a malformed one). */
   restore(saved: SavedState): void;
   readonly eventCount: number;

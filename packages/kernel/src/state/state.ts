@@ -1,5 +1,5 @@
 import { READY_STATES, SNAPSHOT_SCHEMA, type Logger, type Snapshot, type TaskSnapshot, type TakenSnapshot, type WorkerSnapshot } from '@evcam/camera-api';
-import { restoreState, savedStateJson, saveState, type SavedState } from '../checkpoint/state-codec.js';
+import { restoreState, savedChangesJson, savedStateJson, saveState, type SavedState, type StateMark } from '../checkpoint/state-codec.js';
 import type { State } from '../container/services.js';
 import { CutOverlay, cutView } from './cut.js';
 import { TaskRecord, WorkerRecord, type CeleryEvent } from './records.js';
@@ -52,6 +52,8 @@ export class CeleryState implements State {
   private readonly limits: StateLimits;
   /** Celery's _tasks_to_resolve: children seen before their parent. */
   private readonly orphans = new Map<string, Set<TaskRecord>>();
+  /** Version the orphan index last changed at (a checkpoint journal entry carries it only then). */
+  private orphansChanged = 0;
   private readonly typeSplit = new Map<string, [group: string, subject: string]>();
   private readonly driftWarned = new Set<string>();
 
@@ -144,12 +146,16 @@ export class CeleryState implements State {
       } else {
         let waiting = this.orphans.get(parentId as string);
         if (waiting === undefined) this.orphans.set(parentId as string, (waiting = new Set()));
-        waiting.add(task);
+        if (!waiting.has(task)) {
+          waiting.add(task);
+          this.orphansChanged = position;
+        }
       }
     }
     const waiting = this.orphans.get(uuid);
     if (waiting !== undefined) {
       this.orphans.delete(uuid);
+      this.orphansChanged = position;
       for (const child of waiting) this.adopt(task, child, position);
     }
   }
@@ -221,7 +227,10 @@ export class CeleryState implements State {
     const parent = this.tasks.get(parentId);
     if (parent?.children?.delete(task)) this.touch(parent, version);
     const waiting = this.orphans.get(parentId);
-    if (waiting?.delete(task) && waiting.size === 0) this.orphans.delete(parentId);
+    if (waiting?.delete(task)) {
+      this.orphansChanged = version;
+      if (waiting.size === 0) this.orphans.delete(parentId);
+    }
   }
 
   private checkDrift(worker: WorkerRecord, localReceived: number, timestamp: number): void {
@@ -254,6 +263,7 @@ export class CeleryState implements State {
       this.tasks.clear();
       this.touchList.clear();
       this.orphans.clear();
+      this.orphansChanged = version;
       return;
     }
     for (const task of [...this.tasks.values()]) {
@@ -374,7 +384,37 @@ export class CeleryState implements State {
 
   /** JSON.stringify(save()) in pieces, re-serialising only the tasks changed since the last call. */
   saveJson(): string[] {
+    if (this.touchList.size !== this.tasks.size) this.reindex();
     return savedStateJson(this);
+  }
+
+  /** Where the State is now, as saveChangesJson takes it: taken with every checkpoint. */
+  mark(): StateMark {
+    if (this.touchList.size !== this.tasks.size) this.reindex();
+    return { version: this.version, lru: this.lruClock };
+  }
+
+  /**
+   * What changed since `since` as a checkpoint journal entry (JSON pieces), in O(changed):
+   * or null when the State cannot tell exactly (the tombstones of that time are trimmed).
+   */
+  saveChangesJson(since: StateMark): string[] | null {
+    if (this.touchList.size !== this.tasks.size) this.reindex();
+    if (since.version < this.goneTasks.floor || since.version > this.version || since.lru > this.lruClock) return null;
+    const changed = this.touchList.touchedAfter(since.version);
+    // A task's event bumps its parent in the LRU without changing it; the task itself is in `changed`.
+    const bumped = new Set<TaskRecord>();
+    for (const task of changed) {
+      const parent = task.parent_id ? this.tasks.get(task.parent_id as string) : undefined;
+      if (parent !== undefined && parent.lru > since.lru && parent.touched <= since.version) bumped.add(parent);
+    }
+    for (const parent of bumped) changed.push(parent);
+    // LRU order: tasks changed in place first, then those inserted or bumped since (they sit at the tail).
+    changed.sort((a, b) => a.lru - b.lru);
+    let moved = 0;
+    while (moved < changed.length && changed[changed.length - 1 - moved].lru > since.lru) moved++;
+    const removed = this.goneTasks.since(since.version, (uuid) => this.tasks.has(uuid));
+    return savedChangesJson(this, changed, moved, removed, this.orphansChanged > since.version);
   }
 
   /** Refill this empty State from a checkpoint, within this State's limits. */

@@ -10,6 +10,8 @@ export class Tombstones {
   private born: number[] = [];
   /** Index of the first live entry (trimming moves it; the arrays are compacted now and then). */
   private start = 0;
+  /** Newest version trimmed: `since` answers exactly only for a cut at or after it. */
+  floor = 0;
 
   add(id: string, version: number, born: number): void {
     this.ids.push(id);
@@ -53,6 +55,7 @@ export class Tombstones {
   /** Forget entries at or before `floor`: no cut a camera may still ask from is that old. */
   trim(floor: number): void {
     const { at } = this;
+    if (floor > this.floor) this.floor = floor;
     while (this.start < at.length && at[this.start] <= floor) this.start++;
     if (this.start > 4096 && this.start * 2 > at.length) {
       this.ids = this.ids.slice(this.start);

@@ -45,12 +45,18 @@ export class TouchList {
    * of the tasks map would list them): O(changed log changed).
    */
   changedSince(since: number): string[] {
-    const changed: TaskRecord[] = [];
-    for (let t = this.newest; t !== null && t.touched > since; t = t.olderTouch) changed.push(t);
+    const changed = this.touchedAfter(since);
     changed.sort((a, b) => a.lru - b.lru);
     const ids = new Array<string>(changed.length);
     for (let i = 0; i < changed.length; i++) ids[i] = changed[i].uuid;
     return ids;
+  }
+
+  /** The records touched after `since`, newest first. */
+  touchedAfter(since: number): TaskRecord[] {
+    const changed: TaskRecord[] = [];
+    for (let t = this.newest; t !== null && t.touched > since; t = t.olderTouch) changed.push(t);
+    return changed;
   }
 
   private detach(task: TaskRecord): void {
