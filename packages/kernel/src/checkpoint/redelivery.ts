@@ -25,6 +25,8 @@ export class RedeliveryGuard {
    * order. Hashed only when a checkpoint or a lost channel needs them, not per message.
    */
   private pending: (Buffer | string)[] = [];
+  /** Fingerprints of the first pending bodies, kept so a message waiting through several checkpoints is hashed once. */
+  private hashed: string[] = [];
   /** Folded earlier, never acknowledged: will be skipped if redelivered. Count per fingerprint. */
   private readonly expected = new Map<string, number>();
   private expectedSize = 0;
@@ -55,12 +57,14 @@ export class RedeliveryGuard {
   /** Everything up to now is acknowledged (ack-after-fold mode). */
   acked(): void {
     this.pending.length = 0;
+    this.hashed.length = 0;
   }
 
   /** The channel died: its unacked messages will be redelivered, but their events are folded. */
   channelLost(): void {
-    for (const body of this.pending) this.addExpected(fingerprint(body));
+    for (const fp of this.pendingFingerprints()) this.addExpected(fp);
     this.pending = [];
+    this.hashed = [];
     this.generation++;
   }
 
@@ -68,7 +72,7 @@ export class RedeliveryGuard {
   cut(ack: () => void): GuardCut {
     const fingerprints: string[] = [];
     for (const [fp, n] of this.expected) for (let i = 0; i < n; i++) fingerprints.push(fp);
-    for (const body of this.pending) fingerprints.push(fingerprint(body));
+    for (const fp of this.pendingFingerprints()) fingerprints.push(fp);
     const count = this.pending.length;
     const generation = this.generation;
     return {
@@ -77,8 +81,15 @@ export class RedeliveryGuard {
         if (generation !== this.generation) return; // channel lost meanwhile: those messages come back as expected
         ack();
         this.pending.splice(0, count);
+        this.hashed.splice(0, count);
       },
     };
+  }
+
+  private pendingFingerprints(): string[] {
+    const { pending, hashed } = this;
+    for (let i = hashed.length; i < pending.length; i++) hashed.push(fingerprint(pending[i]));
+    return hashed;
   }
 
   get unacked(): number {
