@@ -2,7 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { EvcamError, ErrorCodes, type Logger } from '@evcam/camera-api';
-import type { BindToFluentSyntax, ServiceIdentifier } from 'inversify';
+import type { BindToFluentSyntax, ServiceIdentifier } from '#inversify';
 import type { ComponentSpec, ResolvedConfig } from '../config/schema.js';
 import { Ids, type ServiceId } from '../container/ids.js';
 import type { ComponentServices } from '../container/services.js';
