@@ -1,5 +1,5 @@
 import { EvcamError, ErrorCodes, type Logger } from '@evcam/camera-api';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import type { LoadedConfig } from './config/load.js';
 import { buildContainer } from './container/build.js';
 import { Ids } from './container/ids.js';

@@ -27,7 +27,7 @@ export { OPEN_GATE, type ShutterGate } from './engine/gate.js';
 export { ShutterEngine, DEFAULT_POLAROID_SETTINGS, type ShutterEngineOptions } from './engine/shutter-engine.js';
 export { parseRate, TokenBucket } from './engine/rate.js';
 // The same inversify the kernel uses, so a user's ContainerModule binds into the kernel's container.
-export { ContainerModule } from 'inversify';
+export { ContainerModule } from '#inversify';
 export { resolveCamera, planCameras, BUILTIN_CAMERAS, SUPPORTED_API_VERSIONS } from './cameras/loader.js';
 export { ReplayClock, replayFile, type ReplaySummary } from './replay.js';
 export { parseAmqpUrl, brokerKind } from './receivers/broker-url.js';

@@ -3,7 +3,7 @@ import {
   EvcamError, ErrorCodes, shutterSignal, type Logger, type Timer,
 } from '@evcam/camera-api';
 import { backoffDelay } from '@evcam/retry';
-import { inject, injectable, multiInject, optional } from 'inversify';
+import { inject, injectable, multiInject, optional } from '#inversify';
 import type { ResolvedConfig } from './config/schema.js';
 import { Ids } from './container/ids.js';
 import type { Checkpointer, HttpServer, KernelParts, KernelService, State } from './container/services.js';

@@ -1,5 +1,5 @@
 import type { CameraClass, CameraContext, Polaroid, Rate } from '@evcam/camera-api';
-import type { ContainerModule } from 'inversify';
+import type { ContainerModule } from '#inversify';
 import { z } from 'zod';
 import { haSchema } from '../ha/settings.js';
 

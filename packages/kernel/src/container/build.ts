@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Container, ContainerModule } from 'inversify';
+import { Container, ContainerModule } from '#inversify';
 import { Kernel } from '../kernel.js';
 import { camerasModule } from '../modules/cameras.js';
 import { checkpointModule } from '../modules/checkpoint.js';

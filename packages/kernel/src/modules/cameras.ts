@@ -1,5 +1,5 @@
 import type { CameraHost, Clock, Logger, Timer } from '@evcam/camera-api';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import { planCameras, type CameraPlan } from '../cameras/loader.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { Ids } from '../container/ids.js';

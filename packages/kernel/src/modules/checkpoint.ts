@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Logger, Timer } from '@evcam/camera-api';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import type { ResolvedConfig } from '../config/schema.js';
 import { Ids } from '../container/ids.js';
 import type { State } from '../container/services.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '@evcam/camera-api';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import type { ResolvedConfig } from '../config/schema.js';
 import { Ids } from '../container/ids.js';
 import type { Checkpointer, KernelParts, State } from '../container/services.js';

@@ -1,4 +1,4 @@
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import type { ResolvedConfig } from '../config/schema.js';
 import { Ids } from '../container/ids.js';
 import { brokerKind } from '../receivers/broker-url.js';

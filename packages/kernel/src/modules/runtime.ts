@@ -1,5 +1,5 @@
 import type { Clock, Logger, Timer } from '@evcam/camera-api';
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import type { ResolvedConfig } from '../config/schema.js';
 import { Ids } from '../container/ids.js';
 import { OPEN_GATE, type ShutterGate } from '../engine/gate.js';

@@ -1,5 +1,5 @@
 import { EvcamError, ErrorCodes } from '@evcam/camera-api';
-import type { ContainerModule } from 'inversify';
+import type { ContainerModule } from '#inversify';
 import type { ModuleSpec } from '../config/schema.js';
 import { importUserModule } from './components.js';
 

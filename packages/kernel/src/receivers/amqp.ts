@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EvcamError, ErrorCodes, type Clock, type Logger } from '@evcam/camera-api';
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
-import { inject, injectable } from 'inversify';
+import { inject, injectable } from '#inversify';
 import { AbortError, retry } from '@evcam/retry';
 import type { CheckpointedReceiver } from '../checkpoint/checkpointer.js';
 import { RedeliveryGuard, type GuardCut } from '../checkpoint/redelivery.js';

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { EvcamError, ErrorCodes, type Clock, type Logger } from '@evcam/camera-api';
 import { backoffDelay } from '@evcam/retry';
-import { inject, injectable } from 'inversify';
+import { inject, injectable } from '#inversify';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { Ingestor } from '../ingest/ingestor.js';
