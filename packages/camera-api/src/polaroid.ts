@@ -23,6 +23,8 @@ export interface ShutterContext {
   signal: AbortSignal;
   /** 1 for the first try of this snapshot, 2+ for retries. */
   attempt: number;
+  /** The final shutter, taken at stop: nothing follows it (a camera may store it whole). */
+  final?: boolean;
 }
 
 /** A camera class as the kernel sees it. */

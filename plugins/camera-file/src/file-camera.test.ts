@@ -49,10 +49,10 @@ async function replayInto(options: Record<string, unknown>, every: number, maxTa
   const hostOf = (): CameraHost => ({ ...harness.host, takeSnapshot: (s, n) => harness.host.takeSnapshot(s, n) });
   const cam = new FileCamera({ name: 'file', options: fileCameraOptions.parse({ dir, ...options }), logger: silentLogger, host: hostOf(), configDir: tmpdir() });
   await cam.onInstall();
-  const store = async (): Promise<void> => {
+  const store = async (final = false): Promise<void> => {
     const taken: TakenSnapshot = harness.state.snapshot(since, ++seq, harness.deliveries[Math.max(0, harness.next - 1)].at);
     docs.set(seq, json(taken.snapshot));
-    await cam.onShutter(taken.snapshot, { signal: new AbortController().signal, attempt: 1 });
+    await cam.onShutter(taken.snapshot, { signal: new AbortController().signal, attempt: 1, final });
     since = taken.cut;
     taken.release?.();
   };
@@ -61,10 +61,7 @@ async function replayInto(options: Record<string, unknown>, every: number, maxTa
     await store();
   }
   // The final shutter: taken by cancel(), always a keyframe.
-  if (finalShutter) {
-    (cam as unknown as { final: boolean }).final = true;
-    await store();
-  }
+  if (finalShutter) await store(true);
   await cam.onClose();
   return { dir, docs, cam };
 }
@@ -147,9 +144,8 @@ describe('file camera: keyframes and deltas', () => {
     await cam.onShutter(snapshot(1));
     const big = snapshot(2);
     for (let i = 0; i < 20_000; i++) big.tasks[`t${i}`] = { uuid: `t${i}`, children: [] } as never;
-    (cam as unknown as { final: boolean }).final = true; // forces a keyframe
     const abort = new AbortController();
-    const write = cam.onShutter(big, { signal: abort.signal, attempt: 1 });
+    const write = cam.onShutter(big, { signal: abort.signal, attempt: 1, final: true }); // final: a keyframe
     setImmediate(() => abort.abort());
     await assert.rejects(write);
     assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
@@ -222,8 +218,7 @@ describe('file camera', () => {
     // A non-empty directory where the next keyframe must go: its rename fails.
     const blocked = join(dir, historyName(snapshot(2), false));
     mkdirSync(join(blocked, 'inside'), { recursive: true });
-    (cam as unknown as { final: boolean }).final = true;
-    await assert.rejects(cam.onShutter(snapshot(2)));
+    await assert.rejects(cam.onShutter(snapshot(2), { signal: new AbortController().signal, attempt: 1, final: true }));
     assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temporary files remain');
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')), snapshot(1));
   });

@@ -62,8 +62,6 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
   private group: Group | null = null;
   /** The write in progress (or abandoned and still unwinding): the next one waits for it. */
   private writing: Promise<unknown> = Promise.resolve();
-  /** Store the next shutter as a keyframe whatever the deltas say. */
-  private final = false;
   private tmpCount = 0;
   /** task_count of the last stored shutter. */
   private lastTaskCount = 0;
@@ -84,7 +82,7 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
 
   override onShutter(snapshot: Snapshot, ctx?: ShutterContext): Promise<void> {
     const signal = ctx?.signal ?? new AbortController().signal;
-    const run = this.writing.then(() => this.store(snapshot, signal));
+    const run = this.writing.then(() => this.store(snapshot, signal, ctx?.final === true));
     this.writing = run.catch(() => {});
     return run;
   }
@@ -95,7 +93,8 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
   }
 
   /**
-   * After the final shutter: if deltas follow the newest keyframe, write the State they
+   * After the final shutter: if deltas still follow the newest keyframe (the final shutter
+   * was not stored, or a kernel without `final` drove the camera), write the State they
    * rebuild as a keyframe, so latest.json is the whole final State.
    */
   override async onClose(): Promise<void> {
@@ -110,10 +109,11 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
     }
   }
 
-  private async store(snapshot: Snapshot, signal: AbortSignal): Promise<void> {
+  /** The final shutter is always a keyframe, so latest.json is then the whole State. */
+  private async store(snapshot: Snapshot, signal: AbortSignal, final: boolean): Promise<void> {
     if (signal.aborted) throw abortError(signal);
     const g = this.group;
-    const keyframe = g === null || this.final || g.deltas >= this.options.keyframeEvery ||
+    const keyframe = g === null || final || g.deltas >= this.options.keyframeEvery ||
       g.staleBytes > this.options.keyframeFraction * estimatedBytes(g, snapshot);
     if (keyframe) await this.writeKeyframe(snapshot, signal);
     else await this.appendDelta(g, snapshot, signal);

@@ -14,7 +14,9 @@ class RecordingCamera extends Polaroid {
   failNext = 0;
   gate: Promise<void> | null = null;
   aborted = 0;
+  finals: boolean[] = [];
   override async onShutter(snapshot: Snapshot, ctx: ShutterContext): Promise<void> {
+    this.finals.push(ctx.final === true);
     ctx.signal.addEventListener('abort', () => { this.aborted++; });
     if (this.gate) await this.gate;
     if (this.failNext > 0) {
@@ -65,6 +67,17 @@ describe('the shutter engine on a fake clock', () => {
     assert.deepEqual(camera.stored.map((s) => s.seq), [1, 2, 3, 4]);
     assert.equal(camera.stored[0].taken_at, 1002);
     assert.equal(camera.stored[0].event_count, 1);
+  });
+
+  test('only the shutter taken at stop is marked final', async () => {
+    const { clock, camera, engine, event } = rig({ freq: 1 });
+    await engine.install();
+    event();
+    await clock.advance(3);
+    event();
+    await engine.cancel();
+    assert.deepEqual(camera.stored.map((s) => s.seq), [1, 2, 3, 4]);
+    assert.deepEqual(camera.finals, [false, false, false, true]);
   });
 
   test("maxrate '1/m' lets one shutter a minute through, like kombu's token bucket", async () => {

@@ -30,6 +30,8 @@ interface Job {
   unhold?: (clear: boolean) => void;
   /** The queue's reference plus one per onShutter call running on it. */
   users: number;
+  /** Taken at stop (the final shutter). */
+  final: boolean;
 }
 
 const newHealth = (): CameraHealth => ({
@@ -234,7 +236,7 @@ export class ShutterEngine {
     this.health.shutters++;
     this.logger.debug({ seq: snapshot.seq, events: snapshot.event_count, tasks: snapshot.task_count }, 'Shutter');
     shutterSignal.send({ camera: this.name, snapshot }, this.logger);
-    return { taken, users: 1 };
+    return { taken, users: 1, final: this.cancelling };
   }
 
   /** One user of the job is done with it; the last one releases the snapshot. */
@@ -318,7 +320,7 @@ export class ShutterEngine {
     let timedOut = false;
     const started = performance.now();
     job.users++;
-    const call = Promise.resolve().then(() => this.camera.onShutter(snapshot, { signal: abort.signal, attempt }));
+    const call = Promise.resolve().then(() => this.camera.onShutter(snapshot, { signal: abort.signal, attempt, final: job.final }));
     const settled = call.then(() => {}, () => {}).then(() => this.drop(job));
     try {
       if (timeout > 0) {
