@@ -18,8 +18,11 @@ export interface State {
   event(event: CeleryEvent): void;
   /** Celery's State.clear(ready). */
   clear(ready?: boolean): void;
-  /** A consistent cut: the snapshot numbered `seq`, `changed` = touched after `since`. */
-  snapshot(since: number, seq: number, now: number): TakenSnapshot;
+  /**
+   * A consistent cut: the snapshot numbered `seq`, `changed` = touched after `since`.
+   * `reader` (one per camera) lets the State keep only the removals that reader can still ask for.
+   */
+  snapshot(since: number, seq: number, now: number, reader?: object): TakenSnapshot;
   /** The State as a checkpoint carries it. */
   save(): SavedState;
   /**

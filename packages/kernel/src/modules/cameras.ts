@@ -30,12 +30,17 @@ export function camerasModule(config: ResolvedConfig, configDir: string, options
       return host;
     }, [Ids.State, Ids.Clock, Ids.Timer, Ids.Ingestor, Ids.Receiver]);
     bind(Ids.Cameras).toResolvedValue(
-      (list: readonly CameraPlan[], host: CameraHost, dir: string, logger: Logger, gate: ShutterGate, ingestor: Ingestor): ShutterEngine[] => {
-        const engines = list.map((plan) => new ShutterEngine(plan.create({
-          host, configDir: dir, logger: logger.child(plan.name === plan.source ? { camera: plan.name } : { camera: plan.name, source: plan.source }),
-        }), host, plan.settings, { gate, source: plan.source }));
+      (list: readonly CameraPlan[], host: CameraHost, dir: string, logger: Logger, gate: ShutterGate, ingestor: Ingestor, state: State, clock: Clock): ShutterEngine[] => {
+        const engines = list.map((plan) => {
+          // Each engine reads as itself, so the State keeps removals only as far back as its `since`.
+          const reader = {};
+          const own: CameraHost = { ...host, takeSnapshot: (since, seq) => state.snapshot(since, seq, clock.now(), reader) };
+          return new ShutterEngine(plan.create({
+            host: own, configDir: dir, logger: logger.child(plan.name === plan.source ? { camera: plan.name } : { camera: plan.name, source: plan.source }),
+          }), own, plan.settings, { gate, source: plan.source });
+        });
         ingestor.setCameras(engines);
         return engines;
-      }, [Ids.CameraPlans, Ids.CameraHost, Ids.ConfigDir, Ids.Logger, Ids.ShutterGate, Ids.Ingestor]);
+      }, [Ids.CameraPlans, Ids.CameraHost, Ids.ConfigDir, Ids.Logger, Ids.ShutterGate, Ids.Ingestor, Ids.State, Ids.Clock]);
   });
 }

@@ -213,6 +213,37 @@ describe('the lazy tasks view', () => {
     assert.ok(evicted > 100 && kept < evicted / 4, `kept ${kept} of ${evicted} tombstones`);
   });
 
+  test('with readers (one per camera), ids are kept only back to the oldest since a reader may still ask from; removed stays exact for each', () => {
+    // Retention an hour: without readers every tombstone of this replay would stay.
+    const { state, ingestor, lines } = fold({ maxTasksInMemory: 20, removedRetention: 3600 });
+    const fast = { reader: {}, since: 0, replica: new Map<string, TaskSnapshot>() };
+    const failing = { reader: {}, since: 0, replica: new Map<string, TaskSnapshot>() };
+    let seq = 0;
+    let evicted = 0;
+    const maxKept: number[] = [];
+    const shutter = (camera: typeof fast, stores: boolean): void => {
+      const taken = state.snapshot(camera.since, ++seq, seq, camera.reader);
+      if (camera === fast) evicted += taken.snapshot.removed?.tasks.length ?? 0;
+      if (stores) {
+        for (const id of taken.snapshot.removed?.tasks ?? []) camera.replica.delete(id);
+        for (const id of taken.snapshot.changed.tasks) camera.replica.set(id, json(taken.snapshot.tasks[id]));
+        assert.deepEqual(Object.fromEntries(camera.replica), json(taken.snapshot.tasks), `seq ${seq}`);
+        camera.since = taken.cut;
+      }
+      taken.release?.();
+    };
+    const half = Math.floor(lines.length / 2);
+    for (let i = 0; i < lines.length; i += 5) {
+      feed(ingestor, lines.slice(i, i + 5));
+      shutter(fast, true);
+      // The second camera stores in the first half, then fails (asks again from its last since) until the last shutter.
+      shutter(failing, i < half || i + 5 >= lines.length);
+      if (i + 5 < half) maxKept.push((state as unknown as { goneTasks: { size: number } }).goneTasks.size);
+    }
+    assert.ok(evicted > 100, `${evicted} evicted`);
+    assert.ok(Math.max(...maxKept) < 40, `while both readers keep up, few tombstones stay (at most ${Math.max(...maxKept)})`);
+  });
+
   test('changed and removed cover an LRU eviction of a child: its parent counts as changed', () => {
     const { state, ingestor, lines } = fold({ maxTasksInMemory: 20 });
     let since = 0;

@@ -47,8 +47,10 @@ export class CeleryState implements State {
   private open: CutOverlay[] = [];
   /** Newest version an open snapshot was cut at: a task touched after it is kept by every overlay already. */
   private newestOpen = -1;
-  /** Cuts and `since`s seen lately, with the clock they were last seen at: the oldest bounds the tombstones. */
+  /** Cuts and `since`s seen lately (snapshots taken without a reader), with the clock they were last seen at. */
   private readonly recentCuts = new Map<number, number>();
+  /** Per reader (a camera's shutter engine): the `since` it last asked from and when. Its next one is that or newer. */
+  private readonly readers = new Map<object, { since: number; seen: number }>();
   private readonly limits: StateLimits;
   /** Celery's _tasks_to_resolve: children seen before their parent. */
   private readonly orphans = new Map<string, Set<TaskRecord>>();
@@ -317,10 +319,10 @@ export class CeleryState implements State {
    * docs/architecture.md) that builds the full map only for a camera that lists it.
    * Call the returned release() once the snapshot is no longer read.
    */
-  snapshot(since: number, seq: number, now: number): TakenSnapshot {
+  snapshot(since: number, seq: number, now: number, reader?: object): TakenSnapshot {
     if (this.touchList.size !== this.tasks.size) this.reindex();
     const cut = this.version;
-    this.noteCut(since, cut, now);
+    this.noteCut(since, cut, now, reader);
     const workers: Record<string, WorkerSnapshot> = {};
     const changedWorkers: string[] = [];
     for (const [hostname, worker] of this.workers) {
@@ -357,18 +359,28 @@ export class CeleryState implements State {
   }
 
   /**
-   * Remember the cut and the `since` asked from; forget tombstones older than every
-   * cut seen within removedRetention seconds (a camera's next `since` is one of them).
+   * Remember the `since` asked from and forget the tombstones no reader can still ask
+   * for. A known reader's next `since` is the one it asked from now or a newer cut, so
+   * its oldest is just that; a snapshot without a reader keeps every cut seen within
+   * removedRetention seconds (its next `since` is one of them). Readers silent for
+   * removedRetention (a standby, a camera gone) stop holding tombstones.
    */
-  private noteCut(since: number, cut: number, now: number): void {
+  private noteCut(since: number, cut: number, now: number, reader?: object): void {
     const recent = this.recentCuts;
-    if (since > 0) recent.set(since, now);
-    recent.set(cut, now);
+    if (reader !== undefined) this.readers.set(reader, { since, seen: now });
+    else {
+      if (since > 0) recent.set(since, now);
+      recent.set(cut, now);
+    }
     const horizon = now - this.limits.removedRetention;
     let floor = Infinity;
     for (const [at, seen] of recent) {
       if (seen < horizon) recent.delete(at);
       else if (at < floor) floor = at;
+    }
+    for (const [key, asked] of this.readers) {
+      if (asked.seen < horizon) this.readers.delete(key);
+      else if (asked.since < floor) floor = asked.since;
     }
     if (since > 0 && since < floor) floor = since;
     if (floor !== Infinity) {
