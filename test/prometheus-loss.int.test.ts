@@ -55,7 +55,7 @@ describe('evcam_events_missing_total on the transient event queue', { timeout: 1
   const sendAdds = (n: number) => celeryClient(broker.url, Array.from({ length: n }, (_v, i) => ({ op: 'send' as const, name: 'tasks.add', args: [i, 1] })));
   /** What the worker itself counts as accepted (= task-started events it published). */
   const workerProcessed = async () => {
-    const stats = await celeryClient(broker.url, [{ op: 'processed' }]) as [Record<string, Record<string, number>>];
+    const stats = await celeryClient(broker.url, [{ op: 'processed', workers: 1 }]) as [Record<string, Record<string, number>>];
     return Object.values(stats[0][worker.hostname] ?? {}).reduce((a, b) => a + b, 0);
   };
 

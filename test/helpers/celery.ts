@@ -60,7 +60,8 @@ export type CeleryOp =
   | { op: 'send'; name: string; args?: unknown[]; kwargs?: Record<string, unknown>; countdown?: number; expires?: number }
   | { op: 'chain'; links: { name: string; args?: unknown[]; kwargs?: Record<string, unknown> }[] }
   | { op: 'revoke'; id: string; terminate?: boolean }
-  | { op: 'processed' }
+  /** inspect stats; `workers`: answer once that many replied (else after inspect's 2 s timeout). */
+  | { op: 'processed'; workers?: number }
   | { op: 'declare_celeryev' };
 
 /** Run Celery client operations (one Python process); returns each operation's result. */
