@@ -26,7 +26,8 @@ function goldens(): ManifestEntry[] {
   return listed;
 }
 
-describe('replay matches the State Celery computed (goldens in test/fixtures)', () => {
+// Two replays at a time: each is one short kernel process, mostly start-up.
+describe('replay matches the State Celery computed (goldens in test/fixtures)', { concurrency: 2 }, () => {
   for (const entry of goldens()) {
     const limits = entry.maxTasks !== undefined || entry.maxWorkers !== undefined
       ? ` --max-tasks-in-memory ${entry.maxTasks ?? 10000} --max-workers-in-memory ${entry.maxWorkers ?? 5000}` : '';

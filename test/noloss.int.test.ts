@@ -87,22 +87,29 @@ describe('no-loss mode (--queue NAME)', () => {
   });
 
   test('receiver.acks: the broker sees acked consumption by default and with fold, none with --acks none; events fold either way', async () => {
-    for (const [flags, ackRequired, prefetch] of [[[], true, 10000], [["--acks", "fold"], true, 10000], [['--acks', 'none'], false, 0]] as const) {
+    // The three modes side by side, each kernel on its own queue bound to the same celeryev.
+    const modes = ([[[], true, 10000], [['--acks', 'fold'], true, 10000], [['--acks', 'none'], false, 0]] as const).map(([flags, ackRequired, prefetch]) => {
       const queue = `evcam-acks-${randomUUID().slice(0, 8)}`;
       const dir = mkdtempSync(join(tmpdir(), 'evcam-acks-'));
-      const kernel = startKernel(kernelArgs(vhost.url, dir, queue, [...flags]));
-      try {
-        await kernel.waitFor('consuming Celery events');
-        assert.deepEqual(listConsumers(vhost.vhost).filter((c) => c.queue === queue), [{ queue, ackRequired, prefetch }], flags.join(' ') || 'default');
-        const id = randomUUID();
-        await publishCaptured(vhost.url, [eventMessage(successfulTask(id, 'w1@acks', Date.now() / 1000))]);
-        await waitForLatest(dir, (snap) => snap.tasks[id]?.state === 'SUCCESS', `task folded (${flags.join(' ') || 'default'})`, 15_000);
-        assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr());
-        assert.equal(queueInfo(vhost.vhost).find((q) => q.name === queue)!.messages, 0, 'nothing left unacknowledged');
-      } finally {
-        await kernel.stop('SIGKILL');
-        await deleteQueue(vhost.url, queue).catch(() => {});
+      return { flags, ackRequired, prefetch, queue, dir, what: flags.join(' ') || 'default', kernel: startKernel(kernelArgs(vhost.url, dir, queue, [...flags])) };
+    });
+    try {
+      await Promise.all(modes.map((m) => m.kernel.waitFor('consuming Celery events')));
+      const consumers = listConsumers(vhost.vhost);
+      for (const { queue, ackRequired, prefetch, what } of modes) {
+        assert.deepEqual(consumers.filter((c) => c.queue === queue), [{ queue, ackRequired, prefetch }], what);
       }
+      const id = randomUUID();
+      await publishCaptured(vhost.url, [eventMessage(successfulTask(id, 'w1@acks', Date.now() / 1000))]);
+      await Promise.all(modes.map(async ({ dir, kernel, what }) => {
+        await waitForLatest(dir, (snap) => snap.tasks[id]?.state === 'SUCCESS', `task folded (${what})`, 15_000);
+        assert.equal(await kernel.stop('SIGTERM'), 0, kernel.stderr());
+      }));
+      const queues = queueInfo(vhost.vhost);
+      for (const { queue, what } of modes) assert.equal(queues.find((q) => q.name === queue)!.messages, 0, `nothing left unacknowledged (${what})`);
+    } finally {
+      for (const { kernel } of modes) await kernel.stop('SIGKILL');
+      for (const { queue } of modes) await deleteQueue(vhost.url, queue).catch(() => {});
     }
   });
 
@@ -124,7 +131,7 @@ describe('no-loss mode (--queue NAME)', () => {
       // No result backend: ask the worker how many it has run.
       let processed: Record<string, Record<string, number>> = {};
       await waitUntil(async () => {
-        [processed] = await celeryClient(vhost.url, [{ op: 'processed' }]) as Record<string, Record<string, number>>[];
+        [processed] = await celeryClient(vhost.url, [{ op: 'processed', workers: 1 }]) as Record<string, Record<string, number>>[];
         const totals = processed[worker.hostname] ?? {};
         return totals['tasks.add'] === 20 && totals['tasks.fail'] === 1;
       }, 'the worker to run the 21 tasks', { timeoutMs: 60_000, intervalMs: 500 }).catch((err: Error) => {

@@ -23,15 +23,18 @@ function sum(text: string, family: string, label?: [string, string]): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The worker's --heartbeat-interval: the loss estimate moves once per heartbeat. */
+const HEARTBEAT_S = 1;
 
 /**
  * Events of a type no camera counts, enough to fill the frozen kernel's socket buffers, so
  * what follows stays in the broker queue where its TTL applies (as with a real backlog).
+ * Socket buffers hold bytes: ~90 MB in few large messages publishes far faster than in many small ones.
  */
-async function publishFiller(url: string, count: number): Promise<void> {
+async function publishFiller(url: string, count: number, padBytes: number): Promise<void> {
   const conn = await amqp.connect(url);
   const ch = await conn.createChannel();
-  const body = Buffer.from(JSON.stringify({ type: 'evcam-test-filler', hostname: 'filler@test', timestamp: Date.now() / 1000, pad: 'x'.repeat(64) }));
+  const body = Buffer.from(JSON.stringify({ type: 'evcam-test-filler', hostname: 'filler@test', timestamp: Date.now() / 1000, pad: 'x'.repeat(padBytes) }));
   for (let i = 0; i < count; i++) {
     if (!ch.publish('celeryev', 'evcam.filler', body, { contentType: 'application/json', contentEncoding: 'utf-8' })) {
       await new Promise((r) => ch.once('drain', r));
@@ -52,7 +55,7 @@ describe('evcam_events_missing_total on the transient event queue', { timeout: 1
   const sendAdds = (n: number) => celeryClient(broker.url, Array.from({ length: n }, (_v, i) => ({ op: 'send' as const, name: 'tasks.add', args: [i, 1] })));
   /** What the worker itself counts as accepted (= task-started events it published). */
   const workerProcessed = async () => {
-    const stats = await celeryClient(broker.url, [{ op: 'processed' }]) as [Record<string, Record<string, number>>];
+    const stats = await celeryClient(broker.url, [{ op: 'processed', workers: 1 }]) as [Record<string, Record<string, number>>];
     return Object.values(stats[0][worker.hostname] ?? {}).reduce((a, b) => a + b, 0);
   };
 
@@ -68,7 +71,7 @@ describe('evcam_events_missing_total on the transient event queue', { timeout: 1
     metricsUrl = `http://127.0.0.1:${portOf('serving Celery cluster metrics')}/metrics`;
     healthzUrl = `http://127.0.0.1:${portOf('serving /healthz and /metrics')}/healthz`;
     await kernel.waitFor('consuming');
-    worker = startWorker(broker.url, 'lossw', 4);
+    worker = startWorker(broker.url, 'lossw', 4, { heartbeatSecs: HEARTBEAT_S });
     await waitUntil(async () => sum(await scrape(), 'celery_worker_up') === 1, 'the worker to be up in the metrics', { timeoutMs: 60_000, intervalMs: 250 });
   });
 
@@ -99,7 +102,7 @@ describe('evcam_events_missing_total on the transient event queue', { timeout: 1
     // The kernel stops draining: what waits longer than the queue's 5 s TTL expires unread.
     kernel.child.kill('SIGSTOP');
     try {
-      await publishFiller(broker.url, 300_000);
+      await publishFiller(broker.url, 30_000, 3_000);
       await sendAdds(150);
       await sleep(7_000);
       await sendAdds(150);
@@ -111,7 +114,7 @@ describe('evcam_events_missing_total on the transient event queue', { timeout: 1
     assert.equal(published, 300, 'the worker ran every task');
     await waitUntil(async () => sum(await scrape(), 'evcam_events_expected_total') >= 400,
       'heartbeats after the backlog to reach the camera', { timeoutMs: 60_000, intervalMs: 250 });
-    await sleep(4_500); // two more heartbeats: the estimate trails by one
+    await sleep(2_500 * HEARTBEAT_S); // two more heartbeats: the estimate trails by one
     const text = await scrape();
     const folded = sum(text, 'celery_task_started_total') - startedBefore;
     const lostShare = (published - folded) / published;

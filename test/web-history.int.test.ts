@@ -49,14 +49,27 @@ describe('web dashboard with history from the SQLite camera', () => {
   });
 
   test('an evicted task is found by search and its detail opens', async () => {
-    // The capture in slices, a few shutters apart, so the SQLite camera stores tasks the LRU (20) later evicts.
+    // The capture in slices, each stored by the SQLite camera before the next, so it stores tasks the LRU (20) later evicts.
+    const storedEvents = (): number => {
+      const reader = new Database(db, { readonly: true });
+      try {
+        return Number((reader.prepare('SELECT max(event_count) AS n FROM shutters').get() as { n: number | null }).n ?? 0);
+      } finally {
+        reader.close();
+      }
+    };
+    let published = 0;
     for (let i = 0; i < messages.length; i += 100) {
-      await publishCaptured(vhost.url, messages.slice(i, i + 100));
-      await new Promise((r) => setTimeout(r, 1000));
+      const slice = messages.slice(i, i + 100);
+      await publishCaptured(vhost.url, slice);
+      // A task.multi message carries several events.
+      published += slice.reduce((n, m) => n + (m.body.trimStart().startsWith('[') ? (JSON.parse(m.body) as unknown[]).length : 1), 0);
+      await waitUntil(() => storedEvents() >= published,
+        `a SQLite shutter with the ${published} events published so far`, { timeoutMs: 30_000 });
     }
+    assert.equal(published, 1020, 'the capture holds 1020 events');
     await waitUntil(async () => ((await (await fetch(`${url}api/stats`)).json()) as { eventCount: number }).eventCount >= 1020,
       'every event folded', { timeoutMs: 30_000 });
-    await new Promise((r) => setTimeout(r, 1000)); // one more shutter for the SQLite camera
     const reader = new Database(db, { readonly: true });
     const rows = reader.prepare("SELECT uuid, name, state FROM tasks WHERE state = 'SUCCESS' ORDER BY first_seen").all() as { uuid: string; name: string; state: string }[];
     // The SQLite camera migrated the file to the version whose trigram index serves the search below.

@@ -25,10 +25,14 @@ export interface WorkerRun {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
-/** `celery -A tasks worker -E` with the prefork pool, on the given broker URL. */
-export function startWorker(broker: string, name = 'w1', concurrency = 2): WorkerRun {
+/**
+ * `celery -A tasks worker -E` with the prefork pool, on the given broker URL. `heartbeatSecs`
+ * is the worker's `--heartbeat-interval` (Celery's default: 2 s between worker-heartbeat events).
+ */
+export function startWorker(broker: string, name = 'w1', concurrency = 2, options: { heartbeatSecs?: number } = {}): WorkerRun {
+  const heartbeat = options.heartbeatSecs === undefined ? [] : ['--heartbeat-interval', String(options.heartbeatSecs)];
   const child = spawn(PYTHON, ['-m', 'celery', '-A', 'tasks', 'worker', '-E', '-l', 'warning', '--pool=prefork',
-    '-c', String(concurrency), '-n', `${name}@%h`, '--without-mingle'], {
+    '-c', String(concurrency), '-n', `${name}@%h`, '--without-mingle', ...heartbeat], {
     cwd: CELERY_DIR, env: { ...process.env, EVCAM_TEST_BROKER: broker, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: the pool children go with it if the test has to kill it
   });
@@ -56,7 +60,8 @@ export type CeleryOp =
   | { op: 'send'; name: string; args?: unknown[]; kwargs?: Record<string, unknown>; countdown?: number; expires?: number }
   | { op: 'chain'; links: { name: string; args?: unknown[]; kwargs?: Record<string, unknown> }[] }
   | { op: 'revoke'; id: string; terminate?: boolean }
-  | { op: 'processed' }
+  /** inspect stats; `workers`: answer once that many replied (else after inspect's 2 s timeout). */
+  | { op: 'processed'; workers?: number }
   | { op: 'declare_celeryev' };
 
 /** Run Celery client operations (one Python process); returns each operation's result. */

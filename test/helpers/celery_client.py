@@ -11,8 +11,9 @@ Operations:
       -> the ids of the links, first to last
   {"op": "revoke", "id": "...", "terminate": false}
       -> null
-  {"op": "processed"}
-      -> {worker hostname: {task name: number processed}} (inspect stats)
+  {"op": "processed", "workers": 1}
+      -> {worker hostname: {task name: number processed}} (inspect stats; with "workers",
+         the answer comes once that many workers replied instead of after the 2 s timeout)
   {"op": "declare_celeryev"}
       -> null; declares the event exchange exactly as Celery's EventReceiver does
 """
@@ -46,8 +47,8 @@ def revoke(op):
     app.control.revoke(op['id'], terminate=op.get('terminate', False))
 
 
-def processed(_op):
-    stats = app.control.inspect(timeout=2.0).stats() or {}
+def processed(op):
+    stats = app.control.inspect(timeout=2.0, limit=op.get('workers')).stats() or {}
     return {host: s.get('total', {}) for host, s in stats.items()}
 
 

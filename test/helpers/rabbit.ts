@@ -7,8 +7,10 @@ export const RABBIT_HOST = '127.0.0.1:5672';
 /** A private vhost per test file, so junk never reaches anyone else's `celeryev`. */
 export function createVhost(prefix = 'evcam-test'): { vhost: string; url: string; remove: () => void } {
   const vhost = `${prefix}-${randomUUID().slice(0, 8)}`;
-  execFileSync('rabbitmqctl', ['-q', 'add_vhost', vhost], { stdio: 'ignore' });
-  execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'], { stdio: 'ignore' });
+  // The vhost and guest's permissions on it in one rabbitmqctl run (each run boots an Erlang VM,
+  // ~0.7 s): add_vhost + set_permissions as a definitions import (additive: nothing else changes).
+  const definitions = { vhosts: [{ name: vhost }], permissions: [{ user: 'guest', vhost, configure: '.*', write: '.*', read: '.*' }] };
+  execFileSync('rabbitmqctl', ['-q', 'import_definitions'], { input: JSON.stringify(definitions), stdio: ['pipe', 'ignore', 'pipe'] });
   return {
     vhost,
     url: `amqp://guest:guest@${RABBIT_HOST}/${encodeURIComponent(vhost)}`,
