@@ -230,7 +230,7 @@ export class Checkpointer implements CheckpointerService {
   /** The whole State, atomically; then a fresh journal for the changes after it. Returns the length written. */
   private async writeFull(fields: { writtenAt: number; lamport: number; fingerprints: readonly string[] }, withJournal: boolean): Promise<number> {
     const id = withJournal ? randomUUID() : undefined;
-    // JSON.stringify(document) in pieces: the State's own (only changed tasks re-serialised) when it offers them.
+    // JSON.stringify(document) in pieces: the State's own when it offers them.
     const envelope = JSON.stringify({ format: CHECKPOINT_FORMAT, ...fields, journal: id });
     const pieces = [`${envelope.slice(0, -1)},"state":`, ...(this.state.saveJson?.() ?? [JSON.stringify(this.state.save())]), '}'];
     await this.dropJournal();

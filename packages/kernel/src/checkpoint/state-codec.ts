@@ -75,10 +75,11 @@ export function saveState(state: CeleryState): SavedState {
 }
 
 /**
- * JSON.stringify(saveState(state)), as pieces to concatenate (or write one after another).
- * Each task's entry is cached on its record and dropped when the task changes, so a
- * checkpoint re-serialises only the tasks changed since the previous one; the pieces are
- * taken synchronously, so they are one consistent cut however long the write takes.
+ * JSON.stringify(saveState(state)), as pieces to concatenate (or write one after another):
+ * one per task, never the document as one string. The pieces are taken synchronously, so
+ * they are one consistent cut however long the write takes. (Entries are not cached on the
+ * records: the journal writes only changed tasks, and a cache would hold another copy of
+ * the State in memory for the rare full write.)
  */
 export function savedStateJson(state: CeleryState): string[] {
   const pieces: string[] = [
@@ -88,7 +89,7 @@ export function savedStateJson(state: CeleryState): string[] {
   for (const task of state.tasks.values()) {
     if (!first) pieces.push(',');
     first = false;
-    pieces.push(task.saved ??= JSON.stringify(saveTask(state, task)));
+    pieces.push(JSON.stringify(saveTask(state, task)));
   }
   pieces.push(`],"workers":${JSON.stringify(saveWorkers(state))},"orphans":${JSON.stringify(saveOrphans(state))}}`);
   return pieces;
@@ -96,7 +97,7 @@ export function savedStateJson(state: CeleryState): string[] {
 
 /**
  * JSON.stringify of the SavedChanges of `changed` (LRU order, the last `moved` of them new
- * or bumped in the LRU) and `removed`, in pieces; task entries cached as above.
+ * or bumped in the LRU) and `removed`, in pieces.
  */
 export function savedChangesJson(state: CeleryState, changed: readonly TaskRecord[], moved: number, removed: readonly string[], withOrphans: boolean): string[] {
   const pieces: string[] = [
@@ -105,7 +106,7 @@ export function savedChangesJson(state: CeleryState, changed: readonly TaskRecor
   for (let i = 0; i < changed.length; i++) {
     if (i > 0) pieces.push(',');
     const task = changed[i];
-    pieces.push(task.saved ??= JSON.stringify(saveTask(state, task)));
+    pieces.push(JSON.stringify(saveTask(state, task)));
   }
   pieces.push(`],"moved":${moved},"removed":${JSON.stringify(removed)},"workers":${JSON.stringify(saveWorkers(state))}${withOrphans ? `,"orphans":${JSON.stringify(saveOrphans(state))}` : ''}}`);
   return pieces;

@@ -26,8 +26,8 @@ export interface State {
   /** The State as a checkpoint carries it. */
   save(): SavedState;
   /**
-   * Optional: JSON.stringify(save()) as pieces to concatenate, for a State that can
-   * re-serialise only what changed since the last call (CeleryState caches each task's entry).
+   * Optional: JSON.stringify(save()) as pieces to concatenate (one per task), so a large
+   * State is written without one document-sized string.
    */
   saveJson?(): string[];
   /** Optional, with saveChangesJson: where the State is now (taken with each checkpoint). */

@@ -70,8 +70,6 @@ export class TaskRecord {
   touched = 0;
   /** Cached as_dict(); dropped whenever the task changes. Never mutated once built. */
   dict: TaskSnapshot | null = null;
-  /** Cached JSON of the task's checkpoint entry (checkpoint/state-codec.ts); dropped whenever the task changes. */
-  saved: string | null = null;
   /** State version the task entered the State at (for `removed`). */
   born = 0;
   /** Stamp of the task's place in the LRU order (rises with every insert or bump): lets a cut replay its order. */

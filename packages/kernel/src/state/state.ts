@@ -174,7 +174,6 @@ export class CeleryState implements State {
   private touch(task: TaskRecord, version: number): void {
     task.touched = version;
     task.dict = null;
-    task.saved = null;
     this.touchList.touch(task);
   }
 
@@ -394,7 +393,7 @@ export class CeleryState implements State {
     return saveState(this);
   }
 
-  /** JSON.stringify(save()) in pieces, re-serialising only the tasks changed since the last call. */
+  /** JSON.stringify(save()) in pieces (one per task). */
   saveJson(): string[] {
     if (this.touchList.size !== this.tasks.size) this.reindex();
     return savedStateJson(this);
