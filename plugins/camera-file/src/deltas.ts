@@ -13,8 +13,8 @@ export interface RemovedLine { seq: number; removed_task: string }
 export interface ShutterLine { seq: number; shutter: Omit<Snapshot, 'tasks'> }
 export type DeltaLine = TaskLine | RemovedLine | ShutterLine;
 
-/** Records per write: a slice of lines small enough to be built between two turns of the event loop. */
-export const LINES_PER_SLICE = 200;
+/** Records per write: a slice of lines (~80 KB) built between two turns of the event loop, small enough for V8's young generation. */
+export const LINES_PER_SLICE = 100;
 
 /** The snapshot without its tasks map, and with only the worker halves of changed/removed. */
 export function shutterHeader(snapshot: Snapshot): Omit<Snapshot, 'tasks'> {
