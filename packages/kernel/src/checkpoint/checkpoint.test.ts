@@ -148,9 +148,9 @@ describe('checkpoint: save, crash, restore, carry on', () => {
   });
 });
 
-describe('RedeliveryGuard', () => {
+for (const hashOnArrival of [false, true]) describe(`RedeliveryGuard${hashOnArrival ? ' hashing on arrival (checkpoint acks)' : ''}`, () => {
   test('a lost channel turns unacked messages into expected redeliveries; fresh deliveries are never skipped', () => {
-    const guard = new RedeliveryGuard(10);
+    const guard = new RedeliveryGuard(10, hashOnArrival);
     guard.admit('x', false);
     guard.admit('y', false);
     guard.channelLost();
@@ -160,7 +160,7 @@ describe('RedeliveryGuard', () => {
   });
 
   test('a cut taken before a lost channel does not ack or drop the messages of the new channel', () => {
-    const guard = new RedeliveryGuard(10);
+    const guard = new RedeliveryGuard(10, hashOnArrival);
     guard.admit('x', false);
     let acked = 0;
     const cut = guard.cut(() => { acked++; });
@@ -172,7 +172,7 @@ describe('RedeliveryGuard', () => {
   });
 
   test('expected fingerprints are bounded', () => {
-    const guard = new RedeliveryGuard(3);
+    const guard = new RedeliveryGuard(3, hashOnArrival);
     guard.expect(['a', 'b', 'c', 'd', 'e']);
     assert.deepEqual(guard.cut(() => {}).fingerprints, ['c', 'd', 'e']);
   });

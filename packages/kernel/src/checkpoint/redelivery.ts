@@ -22,7 +22,7 @@ export interface GuardCut {
 export class RedeliveryGuard {
   /**
    * Bodies folded (or skipped) on the current channel since the last ack, in delivery
-   * order. Hashed only when a checkpoint or a lost channel needs them, not per message.
+   * order (empty when hashing on arrival). Hashed only when a checkpoint or a lost channel needs them.
    */
   private pending: (Buffer | string)[] = [];
   /** Fingerprints of the first pending bodies, kept so a message waiting through several checkpoints is hashed once. */
@@ -33,7 +33,12 @@ export class RedeliveryGuard {
   private generation = 0;
   duplicates = 0;
 
-  constructor(private readonly capacity: number) {}
+  /**
+   * `hashOnArrival`: hash each body as it is admitted and keep only its fingerprint (for
+   * checkpoint acks, where every unacked message is hashed by a checkpoint anyway: no body
+   * stays in memory for the whole prefetch window). Otherwise bodies are hashed only if needed.
+   */
+  constructor(private readonly capacity: number, private readonly hashOnArrival = false) {}
 
   /** Seed from a restored checkpoint. */
   expect(fingerprints: readonly string[]): void {
@@ -42,9 +47,11 @@ export class RedeliveryGuard {
 
   /** Returns true when the message (its body) was folded before and must be skipped. */
   admit(body: Buffer | string, redelivered: boolean): boolean {
-    this.pending.push(body);
+    let fp: string | undefined;
+    if (this.hashOnArrival) this.hashed.push((fp = fingerprint(body)));
+    else this.pending.push(body);
     if (!redelivered || this.expectedSize === 0) return false;
-    const fp = fingerprint(body);
+    fp ??= fingerprint(body);
     const n = this.expected.get(fp);
     if (n === undefined) return false;
     if (n === 1) this.expected.delete(fp);
@@ -73,14 +80,14 @@ export class RedeliveryGuard {
     const fingerprints: string[] = [];
     for (const [fp, n] of this.expected) for (let i = 0; i < n; i++) fingerprints.push(fp);
     for (const fp of this.pendingFingerprints()) fingerprints.push(fp);
-    const count = this.pending.length;
+    const count = this.unacked;
     const generation = this.generation;
     return {
       fingerprints,
       commit: () => {
         if (generation !== this.generation) return; // channel lost meanwhile: those messages come back as expected
         ack();
-        this.pending.splice(0, count);
+        if (!this.hashOnArrival) this.pending.splice(0, count);
         this.hashed.splice(0, count);
       },
     };
@@ -93,7 +100,7 @@ export class RedeliveryGuard {
   }
 
   get unacked(): number {
-    return this.pending.length;
+    return this.hashOnArrival ? this.hashed.length : this.pending.length;
   }
 
   private addExpected(fp: string): void {

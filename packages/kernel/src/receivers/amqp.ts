@@ -98,7 +98,7 @@ export class AmqpReceiver implements Receiver, CheckpointedReceiver {
     this.state.queue = this.queueName;
     this.acks = ackMode(config);
     // Only acked deliveries can come back after a lost channel; only they need the guard.
-    this.guard = this.acks === 'none' ? null : new RedeliveryGuard(2 * this.settings.prefetch);
+    this.guard = this.acks === 'none' ? null : new RedeliveryGuard(2 * this.settings.prefetch, this.acks === 'checkpoint');
     // Ask for a checkpoint before the prefetch window fills up and the broker stops sending.
     this.backlogAt = checkpointBacklogAt(this.settings.prefetch);
   }
