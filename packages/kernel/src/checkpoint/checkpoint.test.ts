@@ -291,17 +291,25 @@ describe('checkpoint journal: a full checkpoint plus the changes after it', () =
     });
   }
 
-  test('a torn last journal line is ignored (logged): the State of the entry before it', async () => {
+  /**
+   * A checkpoint after each of the spawn fixture's message ranges `ends` (the first one whole,
+   * the rest journal entries); returns the file and the snapshot as of checkpoint `at`.
+   */
+  async function checkpointed(ends: number[], at: number): Promise<{ file: string; expected: string }> {
     const stream = lines('spawn-5.2.6.jsonl');
     const file = join(mkdtempSync(join(tmpdir(), 'evcam-cpj-')), 'cp.json');
     const w = writer(file);
-    feed(w.ingestor, stream.slice(0, 20));
-    await w.cp.write();
-    feed(w.ingestor, stream.slice(20, 40));
-    await w.cp.write();
-    const expected = snapshotOf(w.state);
-    feed(w.ingestor, stream.slice(40, 60));
-    await w.cp.write();
+    let expected = '';
+    for (let i = 0; i < ends.length; i++) {
+      feed(w.ingestor, stream.slice(i === 0 ? 0 : ends[i - 1], ends[i]));
+      await w.cp.write();
+      if (i === at) expected = snapshotOf(w.state);
+    }
+    return { file, expected };
+  }
+
+  test('a torn last journal line is ignored (logged): the State of the entry before it', async () => {
+    const { file, expected } = await checkpointed([20, 40, 60], 1);
     const journal = readFileSync(journalFile(file), 'utf8');
     const lastLine = journal.slice(journal.lastIndexOf('\n', journal.length - 2) + 1);
     writeFileSync(journalFile(file), journal.slice(0, journal.length - lastLine.length) + lastLine.slice(0, Math.floor(lastLine.length / 2)));
@@ -313,18 +321,7 @@ describe('checkpoint journal: a full checkpoint plus the changes after it', () =
   });
 
   test('a damaged line mid-journal: restored up to it, an error says entries were dropped', async () => {
-    const stream = lines('spawn-5.2.6.jsonl');
-    const file = join(mkdtempSync(join(tmpdir(), 'evcam-cpj-')), 'cp.json');
-    const w = writer(file);
-    feed(w.ingestor, stream.slice(0, 40));
-    await w.cp.write();
-    feed(w.ingestor, stream.slice(40, 44));
-    await w.cp.write();
-    const expected = snapshotOf(w.state);
-    for (const [from, to] of [[44, 48], [48, 52]]) {
-      feed(w.ingestor, stream.slice(from, to));
-      await w.cp.write();
-    }
+    const { file, expected } = await checkpointed([40, 44, 48, 52], 1);
     const journal = readFileSync(journalFile(file), 'utf8').split('\n');
     assert.ok(journal.length >= 3, 'three entries in one journal');
     journal[1] = journal[1].replace('"tasks":[', '"tasks":[7,');
