@@ -179,6 +179,12 @@ try {
   if (PARTS.has('scale')) {
     log('scale: a generated stream replayed with --max-tasks-in-memory 1000000 (see bench/scale.mjs)');
     results.scale = await runNode('bench/scale.mjs', [], { timeoutMs: 6 * 3600_000 });
+    // The live targets: the State at the same size, events at 20k/s, 1 s file shutters (in-process, no broker).
+    const tasks = process.env.EVCAM_BENCH_SCALE_TASKS ?? '1000000';
+    log(`scale: shutter stall and ingest at ${tasks} tasks in memory, 20k events/s (bench/shutter.mjs)`);
+    const runtime = kernelRuntime();
+    results.scale.live = await runNode('bench/shutter.mjs', ['--shutters', '10', '--rate', '20000', '--tasks', tasks],
+      { ...runtime, nodeArgs: [...(runtime.nodeArgs ?? []), '--max-old-space-size=16384'], timeoutMs: 1800_000 });
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench/results/scale.json'), `${JSON.stringify({ when: results.when, machine: results.machine, scale: results.scale }, null, 2)}\n`);
   }

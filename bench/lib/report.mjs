@@ -21,7 +21,8 @@ export const TARGETS = {
   scaleFileRssMb: 1200,       // peak RSS with the file camera
   scaleCelerySpeedup: 8,      // Celery's State time / evcam with the file camera
   scaleCeleryRssShare: 0.25,  // evcam's peak RSS / Celery's
-  startupCpuSecs: 0.25,       // replay of the 1k-event fixture, whole process
+  scaleStallP99Ms: 20,        // 1M tasks in memory, 20k events/s, 1 s file camera: loop delay p99 during shutters
+  scaleIngestRatio: 0.90,     // the same: events folded per second with the camera / without
 };
 
 /** Verdicts for the parts that ran (EVCAM_BENCH_ONLY may leave some out). */
@@ -61,6 +62,10 @@ export function judge(r) {
       verdicts.push({ what: 'scale: vs Celery speed', pass: s.cpuSpeedup >= t.scaleCelerySpeedup });
       verdicts.push({ what: 'scale: vs Celery RSS', pass: s.rssShare <= t.scaleCeleryRssShare });
       verdicts.push({ what: 'scale: equals Celery', pass: s.celery.differing === 0 && s.celery.extra === 0 });
+    }
+    if (s.live) {
+      verdicts.push({ what: 'scale: live stall', pass: s.live.loopDelayMs.p99 <= t.scaleStallP99Ms });
+      verdicts.push({ what: 'scale: live ingest', pass: s.live.ingestPerSec.ratio >= t.scaleIngestRatio });
     }
     verdicts.push({ what: 'start-up CPU', pass: s.startup.cpuSecs.median <= t.startupCpuSecs });
   }
@@ -147,6 +152,14 @@ function scaleRows(s, t, v) {
     rows.push(['Scale: Celery / evcam with file camera (CPU; wall)', `${x(s.cpuSpeedup)}; ${x(s.speedup)}`, '', `≥ ${x(t.scaleCelerySpeedup)}`, v['scale: vs Celery speed']]);
     rows.push(['Scale: evcam (file camera) / Celery peak RSS', pct(s.rssShare), '', `≤ ${pct(t.scaleCeleryRssShare)}`, v['scale: vs Celery RSS']]);
     rows.push(['Scale: final snapshot vs Celery, tasks differing', `${s.celery.differing} of ${s.celery.tasks}`, `${s.celery.extra} extra`, '0', v['scale: equals Celery']]);
+  }
+  if (s.live) {
+    const l = s.live;
+    const at = `${k(l.tasks)} tasks, ${k(l.ingestPerSec.offered)} events/s offered`;
+    rows.push([`Scale: shutter loop delay p50 / worst p99 (${at}, 1 s file camera, no broker)`, `${l.loopDelayMs.p50.toFixed(1)} ms / ${l.loopDelayMs.p99.toFixed(1)} ms`,
+      `max ${l.loopDelayMs.max.toFixed(1)} ms, ${l.shutters} shutters`, `p99 ≤ ${t.scaleStallP99Ms} ms`, v['scale: live stall']]);
+    rows.push([`Scale: ingest with / without the file camera (${at})`, pct(l.ingestPerSec.ratio),
+      `${k(l.ingestPerSec.withCamera)} vs ${k(l.ingestPerSec.withoutCamera)} events/s`, `≥ ${pct(t.scaleIngestRatio)}`, v['scale: live ingest']]);
   }
   rows.push(['Start-up: replay of the 1k-event fixture, whole process CPU', secs(s.startup.cpuSecs.median), range(s.startup.cpuSecs, secs), `≤ ${secs(t.startupCpuSecs)}`, v['start-up CPU']]);
   return rows;
