@@ -244,6 +244,22 @@ describe('the lazy tasks view', () => {
     assert.ok(Math.max(...maxKept) < 40, `while both readers keep up, few tombstones stay (at most ${Math.max(...maxKept)})`);
   });
 
+  test('changed is in the order of the tasks map (LRU), from since 0 (every task) and from a later cut', () => {
+    const { state, ingestor, lines } = fold({ maxTasksInMemory: 200 });
+    const half = Math.floor(lines.length / 2);
+    feed(ingestor, lines.slice(0, half));
+    const first = state.snapshot(0, 1, 0);
+    assert.deepEqual(first.snapshot.changed.tasks, Object.keys(first.snapshot.tasks), 'since 0: every task, in map order');
+    const cut = first.cut;
+    first.release?.();
+    feed(ingestor, lines.slice(half, half + 12));
+    const second = state.snapshot(cut, 2, 0);
+    const changed = new Set(second.snapshot.changed.tasks);
+    assert.ok(changed.size > 0 && changed.size < state.tasks.size);
+    assert.deepEqual(second.snapshot.changed.tasks, Object.keys(second.snapshot.tasks).filter((id) => changed.has(id)), 'a later cut: the changed ones, in map order');
+    second.release?.();
+  });
+
   test('changed and removed cover an LRU eviction of a child: its parent counts as changed', () => {
     const { state, ingestor, lines } = fold({ maxTasksInMemory: 20 });
     let since = 0;

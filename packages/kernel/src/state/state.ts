@@ -339,9 +339,17 @@ export class CeleryState implements State {
     this.newestOpen = cut;
     const snapshot: Snapshot = {
       schema: SNAPSHOT_SCHEMA, seq, taken_at: now, event_count: this.eventCount, task_count: this.taskCount,
-      workers, tasks, changed: { workers: changedWorkers, tasks: this.touchList.changedSince(since) }, removed,
+      workers, tasks, changed: { workers: changedWorkers, tasks: this.changedTasks(since) }, removed,
     };
     return { snapshot, cut, release: () => this.release(overlay) };
+  }
+
+  /**
+   * Ids of the tasks touched after `since`, in LRU order. When every task was (a camera that
+   * stored nothing yet), that is the tasks map's own order: no walk and no sort of the whole State.
+   */
+  private changedTasks(since: number): string[] {
+    return since < this.touchList.oldestTouched ? [...this.tasks.keys()] : this.touchList.changedSince(since);
   }
 
   /** Tasks held by open snapshots' copy-on-write overlays (for tests and metrics). */

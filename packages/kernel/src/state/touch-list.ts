@@ -11,6 +11,11 @@ export class TouchList {
   private newest: TaskRecord | null = null;
   size = 0;
 
+  /** `touched` of the least recently changed task (Infinity when empty): a `since` below it means every task changed. */
+  get oldestTouched(): number {
+    return this.oldest === null ? Infinity : this.oldest.touched;
+  }
+
   /** Put `task` at the tail (it just changed). */
   touch(task: TaskRecord): void {
     if (task === this.newest) return;
