@@ -56,6 +56,45 @@ function lookup(overlay: CutOverlay, source: CutSource, uuid: string): TaskSnaps
   return task === undefined ? undefined : source.taskDict(task);
 }
 
+/** Whether the cut held `uuid`, without building its dict. */
+function held(overlay: CutOverlay, source: CutSource, uuid: string): boolean {
+  const k = overlay.kept?.get(uuid);
+  return k !== undefined ? k.dict !== null : source.tasks.has(uuid);
+}
+
+/**
+ * The ids of the cut's tasks, in the LRU order it had then: O(tasks held), but no dict is
+ * built (a camera that walks the view in slices builds them as it goes, between turns of
+ * the event loop, instead of all at once).
+ */
+function cutKeys(overlay: CutOverlay, source: CutSource): string[] {
+  const out: string[] = [];
+  const kept = overlay.kept;
+  if (kept === null) {
+    for (const uuid of source.tasks.keys()) out.push(uuid);
+    return out;
+  }
+  const cutLru = overlay.lru;
+  // Tasks that moved (LRU bump) or left since the cut: placed back where they were.
+  const moved: [uuid: string, k: Kept][] = [];
+  for (const entry of kept) {
+    const k = entry[1];
+    if (k.dict === null) continue;
+    const task = source.tasks.get(entry[0]);
+    if (task === undefined || task.lru > cutLru) moved.push(entry);
+  }
+  moved.sort((a, b) => a[1].lru - b[1].lru);
+  let j = 0;
+  for (const task of source.tasks.values()) {
+    if (task.lru > cutLru) break; // the LRU map is in ascending lru order: the rest arrived after the cut
+    while (j < moved.length && moved[j][1].lru < task.lru) out.push(moved[j++][0]);
+    const k = kept.get(task.uuid);
+    if (k === undefined || k.dict !== null) out.push(task.uuid);
+  }
+  for (; j < moved.length; j++) out.push(moved[j][0]);
+  return out;
+}
+
 /** The whole tasks map of the cut, in the LRU order it had then. O(tasks held). */
 function materialise(overlay: CutOverlay, source: CutSource): Record<string, TaskSnapshot> {
   const out: Record<string, TaskSnapshot> = {};
@@ -90,11 +129,13 @@ const readOnly = (): boolean => false;
 
 /**
  * `snapshot.tasks` as a read-only view of the cut: `tasks[uuid]` resolves one
- * record (O(1)); listing its keys, iterating it or JSON.stringify() builds the
- * full map once (O(tasks)), in the order and with the values of the cut.
+ * record (O(1)); listing its keys lists the cut's ids (O(tasks), no dict built;
+ * each property is a getter that resolves its record when read); JSON.stringify()
+ * builds the full map once (O(tasks)), in the order and with the values of the cut.
  */
 export function cutView(overlay: CutOverlay, source: CutSource): Record<string, TaskSnapshot> {
   let full: Record<string, TaskSnapshot> | null = null;
+  let ids: string[] | null = null;
   const whole = (): Record<string, TaskSnapshot> => (full ??= materialise(overlay, source));
   const one = (key: string): TaskSnapshot | undefined => (full !== null ? (Object.hasOwn(full, key) ? full[key] : undefined) : lookup(overlay, source, key));
   const view = new Proxy({} as Record<string, TaskSnapshot>, {
@@ -111,10 +152,14 @@ export function cutView(overlay: CutOverlay, source: CutSource): Record<string, 
       return (typeof key === 'string' && one(key) !== undefined) || Reflect.has(target, key);
     },
     ownKeys() {
-      return Object.keys(whole());
+      return (ids ??= full !== null ? Object.keys(full) : cutKeys(overlay, source));
     },
     getOwnPropertyDescriptor(_target, key) {
       if (typeof key !== 'string') return undefined;
+      if (full === null) {
+        // Object.keys / entries ask this for every id: answer without building the dict.
+        return held(overlay, source, key) ? { get: () => one(key), set: undefined, enumerable: true, configurable: true } : undefined;
+      }
       const task = one(key);
       return task === undefined ? undefined : { value: task, writable: false, enumerable: true, configurable: true };
     },
