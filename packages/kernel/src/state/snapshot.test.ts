@@ -158,6 +158,32 @@ describe('the lazy tasks view', () => {
     return last;
   };
 
+  test('listing the ids builds no dict; the entries, read as a camera walks them, are the cut', () => {
+    const { state, ingestor, lines } = fold({ maxTasksInMemory: 50 });
+    const half = Math.floor(lines.length / 2);
+    const at = feed(ingestor, lines.slice(0, half));
+    const eager = state.snapshot(0, 1, at);
+    const expected = JSON.parse(JSON.stringify(eager.snapshot.tasks)) as Record<string, unknown>;
+    eager.release?.();
+    feed(ingestor, lines.slice(half, half + 5)); // drops the cached dicts of the tasks it changes
+    const cutAt = state.snapshot(0, 2, at);
+    const built = (): number => [...state.tasks.values()].filter((t) => t.dict !== null).length;
+    const before = built();
+    assert.ok(before < state.tasks.size, 'some tasks have no dict yet');
+    const ids = Object.keys(cutAt.snapshot.tasks);
+    assert.equal(built(), before, 'Object.keys built no dict');
+    feed(ingestor, lines.slice(half + 5)); // evictions, bumps and changes after the cut, before the walk
+    const walked = Object.fromEntries(ids.map((id) => [id, cutAt.snapshot.tasks[id]]));
+    const again = state.snapshot(0, 3, at);
+    assert.ok(Object.keys(walked).length > 0);
+    assert.deepEqual(Object.keys(walked), Object.keys(JSON.parse(JSON.stringify(cutAt.snapshot.tasks)) as object));
+    assert.deepEqual(JSON.parse(JSON.stringify(walked)), JSON.parse(JSON.stringify(cutAt.snapshot.tasks)), 'walking = the cut serialised whole');
+    assert.notDeepEqual(JSON.parse(JSON.stringify(walked)), JSON.parse(JSON.stringify(again.snapshot.tasks)), 'and not the State after it');
+    assert.ok(Object.keys(expected).length > 0);
+    cutAt.release?.();
+    again.release?.();
+  });
+
   test('reading one task or only changed ids builds no full map; listing it gives the cut in LRU order', () => {
     const { state, ingestor, lines } = fold({ maxTasksInMemory: 50 });
     const half = Math.floor(lines.length / 2);
