@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { EvcamError, ErrorCodes, Polaroid, type Snapshot, type ShutterContext } from '@evcam/camera-api';
+import { EvcamError, ErrorCodes, Polaroid, taskIds, type Snapshot, type ShutterContext } from '@evcam/camera-api';
 import { deltaSlices } from './deltas.js';
 import { deltasName, historyName, listGroups, stemOf } from './layout.js';
 import { fileCameraOptions, type FileCameraOptions } from './options.js';
@@ -148,7 +148,7 @@ export class FileCamera extends Polaroid<FileCameraOptions> {
     }
     const previous = this.group;
     this.group = {
-      stem, keyframeBytes: bytes, keyframeTasks: Object.keys(snapshot.tasks).length, keyframeTaskCount: snapshot.task_count,
+      stem, keyframeBytes: bytes, keyframeTasks: taskIds(snapshot.tasks).length, keyframeTaskCount: snapshot.task_count,
       removedSince: 0, deltaBytes: 0, staleBytes: 0, deltas: 0, deltaPath: join(this.dir, deltasName(stem, false)), handle: null, committed: 0,
     };
     if (previous !== null) await this.finishGroup(previous);

@@ -1,4 +1,4 @@
-import type { Snapshot } from '@evcam/camera-api';
+import { taskIds, type Snapshot } from '@evcam/camera-api';
 
 /**
  * Records serialised per slice before the event loop gets a turn: well under 1 ms of work,
@@ -51,7 +51,7 @@ export async function* snapshotJsonSlices(snapshot: Snapshot): AsyncGenerator<st
       inSlice = 0;
       return json.length > 2 ? json.slice(1, -1) : '';
     };
-    for (const id of Object.keys(record)) {
+    for (const id of key === 'tasks' ? taskIds(record as Snapshot['tasks']) : Object.keys(record)) {
       slice[id] = record[id];
       if (++inSlice >= ENTRIES_PER_SLICE) {
         const text = flush();

@@ -1,4 +1,4 @@
-import type { TaskSnapshot } from '@evcam/camera-api';
+import { TASK_IDS, type TaskSnapshot } from '@evcam/camera-api';
 import type { TaskRecord } from './records.js';
 
 /** What a task was at a cut: its dict (null: not in the State then) and its place in the LRU order. */
@@ -137,6 +137,9 @@ export function cutView(overlay: CutOverlay, source: CutSource): Record<string, 
   let full: Record<string, TaskSnapshot> | null = null;
   let ids: string[] | null = null;
   const whole = (): Record<string, TaskSnapshot> => (full ??= materialise(overlay, source));
+  const list = (): string[] => (ids ??= full !== null ? Object.keys(full) : cutKeys(overlay, source));
+  // taskIds(view): the id list itself, not one trap call per id.
+  const answerIds = (): readonly string[] => list();
   const one = (key: string): TaskSnapshot | undefined => (full !== null ? (Object.hasOwn(full, key) ? full[key] : undefined) : lookup(overlay, source, key));
   const view = new Proxy({} as Record<string, TaskSnapshot>, {
     get(target, key, receiver) {
@@ -146,13 +149,14 @@ export function cutView(overlay: CutOverlay, source: CutSource): Record<string, 
         // JSON.stringify asks for toJSON first: hand it the plain map, serialised at native speed.
         if (key === 'toJSON') return whole;
       }
+      if (key === TASK_IDS) return answerIds;
       return Reflect.get(target, key, receiver);
     },
     has(target, key) {
       return (typeof key === 'string' && one(key) !== undefined) || Reflect.has(target, key);
     },
     ownKeys() {
-      return (ids ??= full !== null ? Object.keys(full) : cutKeys(overlay, source));
+      return list();
     },
     getOwnPropertyDescriptor(_target, key) {
       if (typeof key !== 'string') return undefined;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, test } from 'node:test';
-import { silentLogger, type Snapshot, type TakenSnapshot, type TaskSnapshot, type WorkerSnapshot } from '@evcam/camera-api';
+import { silentLogger, taskIds, type Snapshot, type TakenSnapshot, type TaskSnapshot, type WorkerSnapshot } from '@evcam/camera-api';
 import { Ingestor } from '../ingest/ingestor.js';
 import { replayFile, ReplayClock } from '../replay.js';
 import { CeleryState } from './state.js';
@@ -172,6 +172,8 @@ describe('the lazy tasks view', () => {
     assert.ok(before < state.tasks.size, 'some tasks have no dict yet');
     const ids = Object.keys(cutAt.snapshot.tasks);
     assert.equal(built(), before, 'Object.keys built no dict');
+    assert.deepEqual(taskIds(cutAt.snapshot.tasks), ids, 'taskIds: the same ids, from the view at once');
+    assert.deepEqual(taskIds({ b: {}, a: {} } as never), ['b', 'a'], 'taskIds of a plain map: its keys');
     feed(ingestor, lines.slice(half + 5)); // evictions, bumps and changes after the cut, before the walk
     const walked = Object.fromEntries(ids.map((id) => [id, cutAt.snapshot.tasks[id]]));
     const again = state.snapshot(0, 3, at);
