@@ -92,8 +92,12 @@ describe('web dashboard with history from the SQLite camera', () => {
     const row = page.locator(`[data-testid=task-row][data-uuid="${stored!.uuid}"]`);
     await row.waitFor({ timeout: 10_000 });
     assert.ok((await row.getAttribute('class'))!.includes('from-history'));
-    await row.locator('td').nth(1).click();
-    await page.waitForURL(new RegExp(`/task/${stored!.uuid}$`));
+    // The list refreshes on every shutter; a click that lands while it re-renders is lost, so click again.
+    const detail = new RegExp(`/task/${stored!.uuid}$`);
+    await waitUntil(async () => {
+      if (!detail.test(page.url())) await row.locator('td').nth(1).click({ timeout: 5_000 }).catch(() => {});
+      return page.waitForURL(detail, { timeout: 2_000 }).then(() => true, () => false);
+    }, 'the task detail page opens', { timeoutMs: 30_000 });
     await page.locator('[data-testid=value-uuid]').waitFor();
     assert.equal(await page.locator('[data-testid=value-uuid]').textContent(), stored!.uuid);
     assert.equal(await page.locator('[data-testid=detail-state]').textContent(), stored!.state);
