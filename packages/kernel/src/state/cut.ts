@@ -98,30 +98,7 @@ function cutKeys(overlay: CutOverlay, source: CutSource): string[] {
 /** The whole tasks map of the cut, in the LRU order it had then. O(tasks held). */
 function materialise(overlay: CutOverlay, source: CutSource): Record<string, TaskSnapshot> {
   const out: Record<string, TaskSnapshot> = {};
-  const kept = overlay.kept;
-  if (kept === null) {
-    for (const task of source.tasks.values()) out[task.uuid] = source.taskDict(task);
-    return out;
-  }
-  const cutLru = overlay.lru;
-  // Tasks that moved (LRU bump) or left since the cut: placed back where they were.
-  const moved: [uuid: string, k: Kept][] = [];
-  for (const entry of kept) {
-    const k = entry[1];
-    if (k.dict === null) continue;
-    const task = source.tasks.get(entry[0]);
-    if (task === undefined || task.lru > cutLru) moved.push(entry);
-  }
-  moved.sort((a, b) => a[1].lru - b[1].lru);
-  let j = 0;
-  for (const task of source.tasks.values()) {
-    if (task.lru > cutLru) break; // the LRU map is in ascending lru order: the rest arrived after the cut
-    while (j < moved.length && moved[j][1].lru < task.lru) { out[moved[j][0]] = moved[j][1].dict as TaskSnapshot; j++; }
-    const k = kept.get(task.uuid);
-    if (k === undefined) out[task.uuid] = source.taskDict(task);
-    else if (k.dict !== null) out[task.uuid] = k.dict;
-  }
-  for (; j < moved.length; j++) out[moved[j][0]] = moved[j][1].dict as TaskSnapshot;
+  for (const uuid of cutKeys(overlay, source)) out[uuid] = lookup(overlay, source, uuid) as TaskSnapshot;
   return out;
 }
 
